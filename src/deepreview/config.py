@@ -1,0 +1,93 @@
+"""Configuration: defaults < repository config (deepreview.toml or [tool.deepreview]) < flags.
+
+Configuration is a value passed down the call chain, never a global.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(Exception):
+    """The configuration file is unreadable or invalid."""
+
+
+class AgentConfig(BaseModel):
+    """Settings of one agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    model: str | None = None
+    effort: str | None = None
+    timeout_s: float = Field(default=900.0, gt=0)
+    extra_args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    base_url: str | None = None
+    display_name: str | None = None
+    max_prompt_tokens: int | None = Field(default=None, gt=0)
+
+
+class Config(BaseModel):
+    """The whole configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agents: Literal["auto"] | list[str] = "auto"
+    agent: dict[str, AgentConfig] = Field(default_factory=dict)
+    output_dir: str = ".deepreview/reviews"
+    default_timeout_s: float = Field(default=900.0, gt=0)
+    max_concurrency: int = Field(default=8, ge=1)
+    model_families: dict[str, str] = Field(
+        default_factory=dict, description="Model-name prefix -> vendor family, for consensus."
+    )
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Model -> (USD per Mtok in, USD per Mtok out)."
+    )
+
+    def agent_config(self, name: str) -> AgentConfig:
+        """The settings of agent `name` (defaults when not configured)."""
+        cfg = self.agent.get(name)
+        if cfg is None:
+            return AgentConfig(timeout_s=self.default_timeout_s)
+        return cfg
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def load_config(repo_root: Path | None = None, path: Path | None = None) -> Config:
+    """Load the configuration for a repository.
+
+    `path` wins; else `deepreview.toml` at the repository root; else `[tool.deepreview]` in its
+    `pyproject.toml`; else the defaults.
+    """
+    data: dict[str, Any] = {}
+    source: Path | None = None
+    if path is not None:
+        data, source = _read_toml(path), path
+    elif repo_root is not None:
+        own = repo_root / "deepreview.toml"
+        pyproject = repo_root / "pyproject.toml"
+        if own.is_file():
+            data, source = _read_toml(own), own
+        elif pyproject.is_file():
+            tool = _read_toml(pyproject).get("tool", {})
+            section = tool.get("deepreview") if isinstance(tool, dict) else None
+            if isinstance(section, dict):
+                data, source = section, pyproject
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{source}: {where}: {first['msg']}") from exc

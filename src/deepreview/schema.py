@@ -1,0 +1,366 @@
+"""The canonical data model: what agents return and what a report holds.
+
+Agents emit only `AgentReview` values (inside an `AgentRun`); renderers read only `Report`.
+Both are exported as JSON Schema by `deepreview schema`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["critical", "important", "suggestion"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "important", "suggestion")
+SEVERITY_LETTER: dict[Severity, str] = {"critical": "C", "important": "I", "suggestion": "S"}
+
+RunStatus = Literal["ok", "failed", "timeout", "skipped"]
+Scope = Literal["in-scope", "future"]
+Decision = Literal["Rework", "Merge with fixes", "Merge with optional fixes", "Merge as-is"]
+PriorStatus = Literal["fixed", "still-present", "changed", "new"]
+
+
+class Model(BaseModel):
+    """Base for every schema type: unknown fields are rejected, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- agent review
+
+
+class Location(Model):
+    """A place in the head tree: `path` relative to the repository root, 1-based lines."""
+
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+
+    def label(self) -> str:
+        """`path`, `path:12` or `path:12-20`."""
+        if self.start_line is None:
+            return self.path
+        if self.end_line is None or self.end_line == self.start_line:
+            return f"{self.path}:{self.start_line}"
+        return f"{self.path}:{self.start_line}-{self.end_line}"
+
+
+class Finding(Model):
+    """One defect or improvement raised by one agent."""
+
+    id: str = Field(description="The agent's own id, e.g. I1 or S3.")
+    severity: Severity
+    category: str = Field(default="issue", description="regression, gap, security, style, ...")
+    title: str
+    body: str = ""
+    locations: list[Location] = Field(default_factory=list)
+    excerpt: str | None = Field(default=None, description="Code the finding is about, verbatim.")
+    excerpt_lang: str | None = None
+    fix: str | None = None
+    rule: str | None = Field(default=None, description="Analyzer rule id, e.g. S602.")
+
+
+class DesignConcern(Model):
+    """A design-level concern, in scope for this change or for the future."""
+
+    title: str
+    body: str = ""
+    scope: Scope = "in-scope"
+    locations: list[Location] = Field(default_factory=list)
+
+
+class Strength(Model):
+    """Something the change does well."""
+
+    title: str
+    body: str = ""
+    locations: list[Location] = Field(default_factory=list)
+
+
+class Limitation(Model):
+    """A limitation the author states in the change itself (a TODO, a 'for now' note)."""
+
+    location: Location | None = None
+    quote: str
+    judgement: str = ""
+
+
+class CoverageEntry(Model):
+    """One changed file as the agent reports it: reviewed, and which findings it holds."""
+
+    path: str
+    reviewed: bool = True
+    finding_ids: list[str] = Field(default_factory=list)
+
+
+class PriorFindingVerdict(Model):
+    """An agent's verdict on a finding of an earlier round."""
+
+    finding_id: str
+    status: Literal["fixed", "still-present", "changed"]
+    note: str = ""
+
+
+class AgentReview(Model):
+    """The structured review every agent returns (report-format.md section 4)."""
+
+    summary: str = ""
+    findings: list[Finding] = Field(default_factory=list)
+    concerns: list[DesignConcern] = Field(default_factory=list)
+    strengths: list[Strength] = Field(default_factory=list)
+    testing: str = ""
+    documentation: str = ""
+    commit_structure: str = ""
+    limitations: list[Limitation] = Field(default_factory=list)
+    coverage: list[CoverageEntry] = Field(default_factory=list)
+    verdict: str | None = Field(default=None, description="The agent's own verdict, free text.")
+    prior_findings: list[PriorFindingVerdict] = Field(default_factory=list)
+    parse_notes: list[str] = Field(
+        default_factory=list, description="What could not be parsed from the agent's answer."
+    )
+
+
+class Usage(Model):
+    """Token counts as the agent reports them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+class AgentRun(Model):
+    """The outcome of running one agent: always produced, even on failure."""
+
+    agent: str = Field(description="Registry name, e.g. claude, ruff, scan.")
+    display_name: str = Field(description="Vendor and model, e.g. 'Claude Opus 4.6'.")
+    kind: Literal["ai", "analyzer", "builtin"] = "builtin"
+    model: str | None = None
+    effort: str | None = None
+    version: str | None = None
+    status: RunStatus
+    reason: str | None = Field(default=None, description="Why the run failed or was skipped.")
+    started_at: datetime | None = None
+    duration_s: float = 0.0
+    usage: Usage | None = None
+    cost_usd: float | None = None
+    tool_calls: dict[str, int] = Field(default_factory=dict)
+    files_read: list[str] = Field(default_factory=list)
+    raw_output: str = ""
+    review: AgentReview | None = None
+    cached: bool = False
+    notes: list[str] = Field(default_factory=list, description="Warnings worth showing.")
+
+
+# --------------------------------------------------------------------------- report
+
+
+class SourceFinding(Model):
+    """One agent's finding that contributed to a consolidated finding."""
+
+    agent: str
+    finding_id: str
+    severity: Severity
+
+
+class SeverityChange(Model):
+    """A recorded change between an agent's severity and the consolidated one."""
+
+    agent: str
+    finding_id: str
+    from_severity: Severity
+    to_severity: Severity
+    reason: str
+
+
+class ConsolidatedFinding(Model):
+    """A finding after grounding and merging, attributed to every agent that raised it."""
+
+    id: str = Field(description="C1, I2, S3, ...")
+    fingerprint: str
+    severity: Severity
+    category: str = "issue"
+    title: str
+    body: str = ""
+    locations: list[Location] = Field(default_factory=list)
+    excerpt: str | None = None
+    excerpt_lang: str | None = None
+    fix: str | None = None
+    agents: list[str] = Field(description="Display names of the agents that raised it.")
+    sources: list[SourceFinding] = Field(default_factory=list)
+    severity_changes: list[SeverityChange] = Field(default_factory=list)
+    in_diff: bool = Field(default=True, description="False when no location touches added lines.")
+    prior_status: PriorStatus | None = None
+
+
+class AttributedConcern(Model):
+    """A design concern with the agents that raised it."""
+
+    title: str
+    body: str = ""
+    scope: Scope = "in-scope"
+    locations: list[Location] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
+
+
+class AttributedStrength(Model):
+    """A strength with the agents that named it."""
+
+    title: str
+    body: str = ""
+    locations: list[Location] = Field(default_factory=list)
+    agents: list[str] = Field(default_factory=list)
+
+
+class AttributedText(Model):
+    """An assessment paragraph with its author."""
+
+    agent: str
+    text: str
+
+
+class AttributedLimitation(Model):
+    """An acknowledged limitation with the agents that quoted it."""
+
+    location: Location | None = None
+    quote: str
+    judgement: str = ""
+    agents: list[str] = Field(default_factory=list)
+
+
+class DroppedFinding(Model):
+    """An agent finding that did not make it into the report, and why."""
+
+    agent: str
+    finding_id: str
+    title: str
+    kind: Literal["false-positive", "declined", "below-bar"]
+    reason: str
+
+
+class DeclinedFinding(Model):
+    """A finding the author declined in an earlier round."""
+
+    fingerprint: str
+    title: str
+    round: int
+    reason: str
+
+
+class FeedbackComment(Model):
+    """A review comment already on the pull request that is not resolved."""
+
+    author: str
+    body: str
+    location: Location | None = None
+    url: str | None = None
+
+
+class PriorFinding(Model):
+    """What became of a finding of the previous round."""
+
+    id: str
+    fingerprint: str
+    title: str
+    status: Literal["fixed", "still-present", "changed"]
+    current_id: str | None = None
+
+
+class RetroRow(Model):
+    """The retro table's column for one agent (report-format.md section 3.9)."""
+
+    agent: str
+    duration_s: float | None
+    critical: int = 0
+    important: int = 0
+    suggestion: int = 0
+    tool_calls: dict[str, int] = Field(default_factory=dict)
+    design_observations: int = 0
+    false_positives: int = 0
+    unique_insights: int = 0
+    files_reviewed: int | None = None
+    coverage_misses: int = 0
+    downgraded: dict[str, int] = Field(
+        default_factory=dict, description="Counts by change, e.g. {'I→S': 2}."
+    )
+    dropped: int = 0
+
+
+class ReconciliationEntry(Model):
+    """How one agent finding maps into the report."""
+
+    agent: str
+    finding_id: str
+    consolidated_id: str | None
+    from_severity: Severity
+    to_severity: Severity | None
+    note: str = ""
+
+
+class Verdict(Model):
+    """The decision and the one-sentence reason naming what decided it."""
+
+    decision: Decision
+    reason: str
+
+
+class Commit(Model):
+    """A commit in the reviewed range."""
+
+    sha: str
+    subject: str
+    author: str = ""
+    files_changed: int = 0
+
+
+class PullRequest(Model):
+    """Pull-request metadata, when the target is a PR."""
+
+    number: int
+    title: str
+    url: str | None = None
+    author: str | None = None
+    body: str = ""
+
+
+class ReportTarget(Model):
+    """What was reviewed."""
+
+    kind: Literal["range", "uncommitted", "patch", "pr"]
+    repo: str | None = Field(default=None, description="owner/name when known.")
+    repo_url: str | None = None
+    branch: str | None = None
+    base: str | None = None
+    head_sha: str | None = None
+    commits: list[Commit] = Field(default_factory=list)
+    pr: PullRequest | None = None
+    changed_files: list[str] = Field(default_factory=list)
+
+
+class Report(Model):
+    """One review, holding everything the renderers need."""
+
+    id: str
+    created_at: datetime
+    round: int = 1
+    round_of: str | None = Field(default=None, description="e.g. 'PR #711' for a continued series.")
+    target: ReportTarget
+    runs: list[AgentRun]
+    verdict: Verdict
+    summary: str
+    findings: list[ConsolidatedFinding] = Field(default_factory=list)
+    concerns: list[AttributedConcern] = Field(default_factory=list)
+    strengths: list[AttributedStrength] = Field(default_factory=list)
+    testing: list[AttributedText] = Field(default_factory=list)
+    documentation: list[AttributedText] = Field(default_factory=list)
+    commit_structure: list[AttributedText] = Field(default_factory=list)
+    limitations: list[AttributedLimitation] = Field(default_factory=list)
+    declined: list[DeclinedFinding] = Field(default_factory=list)
+    prior_findings: list[PriorFinding] = Field(default_factory=list)
+    unresolved_feedback: list[FeedbackComment] = Field(default_factory=list)
+    retro: list[RetroRow] = Field(default_factory=list)
+    reconciliation: list[ReconciliationEntry] = Field(default_factory=list)
+    dropped: list[DroppedFinding] = Field(default_factory=list)
+    wall_clock_s: float = 0.0
+    notes: list[str] = Field(default_factory=list, description="What the reader should know.")
