@@ -285,6 +285,7 @@ class RetroRow(Model):
         default_factory=dict, description="Counts by change, e.g. {'I→S': 2}."
     )
     dropped: int = 0
+    narrative: str = Field(default="", description="The retro paragraph about this agent.")
 
 
 class ReconciliationEntry(Model):
