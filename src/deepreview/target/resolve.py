@@ -1,0 +1,117 @@
+"""Turn what the user asked for (a range, uncommitted changes, a patch) into a resolved target."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from deepreview.schema import Commit
+from deepreview.target.git import (
+    TargetError,
+    commits_between,
+    current_branch,
+    default_base,
+    diff_to_file,
+    has_commits,
+    merge_base,
+    resolve,
+    snapshot_uncommitted,
+)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The user's request. At most one of `uncommitted` and `patch` is set."""
+
+    base: str | None = None
+    head: str | None = None
+    uncommitted: bool = False
+    patch: str | None = None  # a path, or "-" for stdin
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A target ready to review: a head commit to check out and the diff on disk."""
+
+    kind: Literal["range", "uncommitted", "patch"]
+    repo: Path
+    base_sha: str | None
+    head_sha: str
+    diff_path: Path
+    patch_path: Path | None
+    commits: list[Commit]
+    branch: str | None
+    label: str
+
+
+def resolve_target(repo: Path, spec: TargetSpec, work: Path) -> ResolvedTarget:
+    """Resolve `spec` in `repo`, writing the diff (and a copied patch) under `work`."""
+    if spec.patch is not None and (spec.uncommitted or spec.head):
+        raise TargetError("--patch cannot be combined with --uncommitted or --head")
+    if spec.uncommitted and (spec.base or spec.head):
+        raise TargetError("--uncommitted cannot be combined with --base or --head")
+    if not has_commits(repo):
+        raise TargetError("the repository has no commits yet")
+    diff_path = work / "target.diff"
+    branch = current_branch(repo)
+    if spec.patch is not None:
+        patch_path = work / "input.patch"
+        _copy_patch(spec.patch, patch_path)
+        shutil.copyfile(patch_path, diff_path)
+        head = resolve(repo, spec.base or "HEAD")
+        name = "stdin" if spec.patch == "-" else Path(spec.patch).stem
+        return ResolvedTarget(
+            kind="patch",
+            repo=repo,
+            base_sha=head,
+            head_sha=head,
+            diff_path=diff_path,
+            patch_path=patch_path,
+            commits=[],
+            branch=branch,
+            label=f"patch-{name}",
+        )
+    if spec.uncommitted:
+        base_sha = resolve(repo, "HEAD")
+        head_sha = snapshot_uncommitted(repo)
+        diff_to_file(repo, base_sha, head_sha, diff_path)
+        return ResolvedTarget(
+            kind="uncommitted",
+            repo=repo,
+            base_sha=base_sha,
+            head_sha=head_sha,
+            diff_path=diff_path,
+            patch_path=None,
+            commits=[],
+            branch=branch,
+            label=f"{branch or 'detached'}-uncommitted",
+        )
+    head_ref = spec.head or "HEAD"
+    head_sha = resolve(repo, head_ref)
+    base_ref = spec.base or default_base(repo, head_ref)
+    base_sha = merge_base(repo, resolve(repo, base_ref), head_sha)
+    diff_to_file(repo, base_sha, head_sha, diff_path)
+    label = spec.head if spec.head and spec.head != "HEAD" else (branch or head_sha[:12])
+    return ResolvedTarget(
+        kind="range",
+        repo=repo,
+        base_sha=base_sha,
+        head_sha=head_sha,
+        diff_path=diff_path,
+        patch_path=None,
+        commits=commits_between(repo, base_sha, head_sha),
+        branch=spec.head if spec.head and spec.head != "HEAD" else branch,
+        label=label,
+    )
+
+
+def _copy_patch(source: str, dest: Path) -> None:
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise TargetError(f"cannot read patch {source}: {reason}") from exc
+    dest.write_bytes(data)
