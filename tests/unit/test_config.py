@@ -1,0 +1,54 @@
+"""Configuration loading: file precedence and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deepreview.config import ConfigError, load_config
+
+
+def test_defaults_without_files(tmp_path: Path) -> None:
+    cfg = load_config(tmp_path)
+    assert cfg.agents == "auto"
+    assert cfg.agent_config("claude").timeout_s == cfg.default_timeout_s
+
+
+def test_deepreview_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.deepreview]\nagents = ["ruff"]\n')
+    (tmp_path / "deepreview.toml").write_text(
+        'agents = ["scan", "claude"]\n[agent.claude]\nmodel = "opus"\neffort = "high"\n'
+        'timeout_s = 60\nextra_args = ["--max-turns", "30"]\n'
+    )
+    cfg = load_config(tmp_path)
+    assert cfg.agents == ["scan", "claude"]
+    claude = cfg.agent_config("claude")
+    assert (claude.model, claude.effort, claude.timeout_s) == ("opus", "high", 60)
+    assert claude.extra_args == ["--max-turns", "30"]
+
+
+def test_pyproject_section(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.deepreview]\nmax_concurrency = 2\n'
+    )
+    assert load_config(tmp_path).max_concurrency == 2
+
+
+def test_unknown_key_is_reported_with_its_place(tmp_path: Path) -> None:
+    (tmp_path / "deepreview.toml").write_text("[agent.claude]\nmodle = 'opus'\n")
+    with pytest.raises(ConfigError, match=r"deepreview.toml: agent.claude.modle: Extra inputs"):
+        load_config(tmp_path)
+
+
+def test_bad_toml_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "deepreview.toml").write_text("agents = [\n")
+    with pytest.raises(ConfigError, match="deepreview.toml"):
+        load_config(tmp_path)
+
+
+def test_negative_timeout_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "custom.toml"
+    path.write_text("default_timeout_s = -1\n")
+    with pytest.raises(ConfigError, match="default_timeout_s"):
+        load_config(None, path)
