@@ -43,7 +43,7 @@ def test_unknown_key_is_reported_with_its_place(tmp_path: Path) -> None:
 
 def test_bad_toml_is_reported(tmp_path: Path) -> None:
     (tmp_path / "deepreview.toml").write_text("agents = [\n")
-    with pytest.raises(ConfigError, match="deepreview.toml"):
+    with pytest.raises(ConfigError, match=r"deepreview\.toml"):
         load_config(tmp_path)
 
 
