@@ -1,0 +1,5 @@
+"""`python -m deepreview`."""
+
+from deepreview.cli import main
+
+main()
