@@ -77,7 +77,8 @@ async def run_agent(agent: Agent, ctx: ReviewContext, progress: ProgressCallback
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         run = _failed_run(agent, "failed", reason, started, time.monotonic() - t0)
     findings = len(run.review.findings) if run.review else None
-    progress(ProgressEvent(name, display, run.status, time.monotonic() - t0, findings, run.reason))
+    state: AgentState = "cached" if run.cached else run.status
+    progress(ProgressEvent(name, display, state, time.monotonic() - t0, findings, run.reason))
     return run
 
 

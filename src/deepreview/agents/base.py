@@ -50,16 +50,22 @@ class Availability:
 class Agent(Protocol):
     """A reviewer. Capabilities are declared as class attributes."""
 
-    name: ClassVar[str]
-    kind: ClassVar[AgentKind]
-    #: Executable that must be on PATH, if any.
-    binary: ClassVar[str | None]
-    #: Environment variables of which at least one must be set, if any.
-    key_env: ClassVar[tuple[str, ...]]
-    #: Whether the agent is enabled by `agents = "auto"` when available.
-    default_enabled: ClassVar[bool]
-
     config: AgentConfig
+
+    @property
+    def name(self) -> str:
+        """Registry name."""
+        ...
+
+    @property
+    def kind(self) -> AgentKind:
+        """"ai", "analyzer" or "builtin"."""
+        ...
+
+    @property
+    def default_enabled(self) -> bool:
+        """Whether `agents = "auto"` enables the agent when it is available."""
+        ...
 
     def display_name(self) -> str:
         """Vendor and model for the Reviewers line, e.g. 'Claude Opus 4.6 (effort: high)'."""
