@@ -1,0 +1,183 @@
+"""The `deepreview` command line: thin click commands over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+
+from deepreview import __version__
+from deepreview.agents.select import agent_statuses
+from deepreview.cli.progress import Progress
+from deepreview.config import ConfigError, load_config
+from deepreview.output import OutputError
+from deepreview.review import ReviewOptions, review
+from deepreview.schema import AgentReview, Report
+from deepreview.store import Store, StoreError
+from deepreview.target.git import TargetError, find_repo_root
+from deepreview.target.resolve import TargetSpec
+
+FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}
+FORMATS = ("md", "json")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"deepreview: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deepreview")
+def main() -> None:
+    """Multi-agent code review: run several reviewers, verify their claims, write one report."""
+
+
+@main.command("review")
+@click.option("--base", metavar="REF", help="Review against REF (default: upstream or main).")
+@click.option("--head", metavar="REF", help="Review REF instead of HEAD.")
+@click.option("--uncommitted", is_flag=True, help="Review index + working tree against HEAD.")
+@click.option("--patch", metavar="FILE", help="Review a patch file ('-' for stdin).")
+@click.option("--agent", "agents", multiple=True, metavar="NAME", help="Run only these agents.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@click.option("--output", "output_dir", type=click.Path(path_type=Path), help="Output folder.")
+@click.option(
+    "--format", "formats", default="md,json", show_default=True, help="Comma-separated formats."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["important", "critical"]),
+    help="Exit 1 when the verdict reaches this level.",
+)
+@click.option("--no-cache", is_flag=True, help="Run every agent afresh.")
+@click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
+def review_cmd(
+    base: str | None,
+    head: str | None,
+    uncommitted: bool,
+    patch: str | None,
+    agents: tuple[str, ...],
+    config_path: Path | None,
+    output_dir: Path | None,
+    formats: str,
+    fail_on: str | None,
+    no_cache: bool,
+    cwd: Path,
+) -> None:
+    """Review a branch against its base, uncommitted changes, or a patch."""
+    fmts = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = [f for f in fmts if f not in FORMATS]
+    if unknown or not fmts:
+        _fail(f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    err = Console(stderr=True)
+    options = ReviewOptions(
+        cwd=cwd.resolve(),
+        target=TargetSpec(base=base, head=head, uncommitted=uncommitted, patch=patch),
+        agents=list(agents) or None,
+        config_path=config_path,
+        output_dir=output_dir,
+        formats=fmts,
+        use_cache=not no_cache,
+    )
+    try:
+        with Progress(err) as progress:
+            result = review(options, progress)
+    except (TargetError, ConfigError, OutputError, StoreError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("deepreview: interrupted", err=True)
+        sys.exit(130)
+    from deepreview.render.terminal import print_summary
+
+    print_summary(
+        result.report, Console(), result.paths.get("md") or next(iter(result.paths.values()))
+    )
+    if fail_on and result.report.verdict.decision in FAIL_LEVELS[fail_on]:
+        sys.exit(1)
+
+
+@main.command("agents")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
+def agents_cmd(config_path: Path | None, cwd: Path) -> None:
+    """List every known agent: available here or not, and why."""
+    try:
+        repo: Path | None = find_repo_root(cwd.resolve())
+    except TargetError:
+        repo = None
+    try:
+        config = load_config(repo, config_path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    console = Console()
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("agent", "kind", "reviewer", "status", "enabled"):
+        table.add_column(col)
+    for st in agent_statuses(config, dict(os.environ)):
+        status = "available" if st.availability.available else st.availability.reason
+        table.add_row(st.name, st.kind, st.display_name, status, "yes" if st.enabled else "no")
+    console.print(table)
+
+
+@main.command("schema")
+@click.argument("which", type=click.Choice(["review", "report", "all"]), default="all")
+def schema_cmd(which: str) -> None:
+    """Print the JSON Schema of the agent review and/or of the report."""
+    schemas = {
+        "review": AgentReview.model_json_schema(),
+        "report": Report.model_json_schema(),
+    }
+    out = schemas if which == "all" else schemas[which]
+    click.echo(json.dumps(out, indent=2, sort_keys=True))
+
+
+def _store(cwd: Path) -> Store:
+    try:
+        return Store.for_repo(find_repo_root(cwd.resolve()))
+    except (TargetError, StoreError) as exc:
+        _fail(str(exc))
+
+
+@main.command("history")
+@click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
+def history_cmd(cwd: Path) -> None:
+    """List the reviews of this repository, newest first."""
+    store = _store(cwd)
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("review", "PR", "branch", "round", "verdict", "report"):
+        table.add_column(col)
+    for r in store.reviews():
+        table.add_row(
+            r.id,
+            f"#{r.pr_number}" if r.pr_number else "",
+            r.branch or "",
+            str(r.round),
+            r.verdict,
+            r.report_path or "",
+        )
+    Console(width=200).print(table)
+
+
+@main.command("decline")
+@click.argument("finding")
+@click.option("--reason", required=True, help="Why the finding is declined.")
+@click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
+def decline_cmd(finding: str, reason: str, cwd: Path) -> None:
+    """Decline FINDING (`I2` of the latest review, `<review id>:I2`, or a fingerprint).
+
+    Declined findings are dropped from later rounds and listed as declined.
+    """
+    store = _store(cwd)
+    try:
+        found = store.decline(finding, reason)
+    except StoreError as exc:
+        _fail(str(exc))
+    click.echo(f"declined {found.finding_id} of {found.review_id}: {found.title}")
