@@ -1,0 +1,323 @@
+"""A small base for external static analyzers, plus finding helpers shared with `scan`.
+
+An analyzer subclass declares the tool (a Python `module` run with this interpreter, or a
+`binary` on PATH), the file suffixes it checks, its command-line options and a parser that turns
+the tool's output into `ToolIssue` values. The base selects the changed files, runs the tool in
+the worktree, reads excerpts from the head files, marks what lies outside the diff, redacts
+likely secrets from what the tool printed and always returns an `AgentRun`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import ClassVar
+
+from deepreview.agents.base import (
+    AgentBase,
+    AgentKind,
+    Availability,
+    agent_environment,
+    current_environment,
+)
+from deepreview.agents.process import ProcessResult, run_process
+from deepreview.agents.scan_secrets import redact_finding, redact_text
+from deepreview.config import AgentConfig
+from deepreview.context import ReviewContext
+from deepreview.diff import Diff
+from deepreview.schema import (
+    SEVERITIES,
+    SEVERITY_LETTER,
+    AgentReview,
+    AgentRun,
+    CoverageEntry,
+    Finding,
+    Location,
+    RunStatus,
+    Severity,
+)
+
+#: Most lines of a finding's excerpt taken from the head file.
+MAX_EXCERPT_LINES = 10
+VERSION_TIMEOUT_S = 30.0
+_VERSION = re.compile(r"\d+(?:\.\d+)+")
+
+
+class ToolOutputError(ValueError):
+    """The analyzer printed something that is not the output format it was asked for."""
+
+
+@dataclass(frozen=True)
+class ToolIssue:
+    """One problem as the tool reports it, before it becomes a Finding."""
+
+    path: str
+    line: int | None
+    end_line: int | None
+    rule: str
+    message: str
+    severity: Severity
+    category: str
+    detail: str = ""
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """A parsed tool run: its issues and anything worth telling the reader (skipped files)."""
+
+    issues: list[ToolIssue]
+    notes: list[str]
+
+
+def head_lines(worktree: Path, path: str) -> list[str] | None:
+    """Lines of `path` in the head tree, or None when unreadable or outside the worktree."""
+    root = worktree.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    try:
+        return target.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    except OSError:
+        return None
+
+
+def excerpt_of(lines: Sequence[str] | None, start: int | None, end: int | None) -> str | None:
+    """Head-file lines start..end (1-based, capped at MAX_EXCERPT_LINES), verbatim."""
+    if lines is None or start is None or not 1 <= start <= len(lines):
+        return None
+    stop = min(end if end is not None and end >= start else start, len(lines))
+    stop = min(stop, start + MAX_EXCERPT_LINES - 1)
+    return "\n".join(lines[start - 1 : stop])
+
+
+def number_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings ordered by severity, location and title, with ids C1.., I1.., S1.."""
+
+    def order(f: Finding) -> tuple[int, str, int, str]:
+        loc = f.locations[0] if f.locations else None
+        path = loc.path if loc else ""
+        line = (loc.start_line or 0) if loc else 0
+        return (SEVERITIES.index(f.severity), path, line, f.title)
+
+    counters = dict.fromkeys(SEVERITIES, 0)
+    numbered: list[Finding] = []
+    for f in sorted(findings, key=order):
+        counters[f.severity] += 1
+        fid = f"{SEVERITY_LETTER[f.severity]}{counters[f.severity]}"
+        numbered.append(f.model_copy(update={"id": fid}))
+    return numbered
+
+
+def coverage_of(paths: Iterable[str], findings: Sequence[Finding]) -> list[CoverageEntry]:
+    """Each path as reviewed, with the ids of the findings located in it."""
+    return [
+        CoverageEntry(
+            path=p,
+            finding_ids=[f.id for f in findings if any(loc.path == p for loc in f.locations)],
+        )
+        for p in paths
+    ]
+
+
+def diff_position(diff: Diff, path: str, start: int | None, end: int | None) -> str:
+    """A sentence saying whether lines start..end of `path` include a line the change adds."""
+    fd = diff.file(path)
+    if fd is None:
+        return "Outside the changed files."
+    if start is None:
+        return "Reported for the file as a whole, not for a line this change adds."
+    added = fd.added_lines
+    if any(n in added for n in range(start, (end or start) + 1)):
+        return "Inside the diff: on lines this change adds."
+    return "Outside the diff: in a changed file, but not on a line this change adds."
+
+
+class AnalyzerAgent(AgentBase):
+    """Runs one static analyzer on the changed files it understands."""
+
+    kind: ClassVar[AgentKind] = "analyzer"
+    #: Python module run as `python -m <module>`; when None, `binary` is run from PATH.
+    module: ClassVar[str | None] = None
+    #: File-name endings the tool checks.
+    suffixes: ClassVar[tuple[str, ...]] = (".py",)
+    #: Language named in the skip reason, e.g. "no changed Python files".
+    language: ClassVar[str] = "Python"
+    excerpt_lang: ClassVar[str] = "python"
+    #: Exit codes that mean "ran fine" (most linters exit 1 when they found something).
+    ok_returncodes: ClassVar[frozenset[int]] = frozenset({0, 1})
+
+    def __init__(self, config: AgentConfig | None = None) -> None:
+        super().__init__(config)
+        #: Known from package metadata for module tools; `run()` asks the tool itself.
+        self.version: str | None = None
+        if self.module is not None:
+            with contextlib.suppress(metadata.PackageNotFoundError):
+                self.version = metadata.version(self.module)
+
+    def display_name(self) -> str:
+        """The configured display name, else `<tool> <version>` once the version is known."""
+        if self.config.display_name:
+            return self.config.display_name
+        return f"{self.name} {self.version}" if self.version else self.name
+
+    def availability(self, environ: Mapping[str, str]) -> Availability:
+        """Module tools need the module importable; binary tools need the binary on PATH."""
+        if self.module is not None:
+            if importlib.util.find_spec(self.module) is None:
+                return Availability(False, f"Python module `{self.module}` is not installed")
+            return Availability(True)
+        return super().availability(environ)
+
+    def command(self) -> list[str]:
+        """The tool's executable part of the command line."""
+        if self.module is not None:
+            return [sys.executable, "-m", self.module]
+        assert self.binary is not None, "an analyzer sets `module` or `binary`"
+        return [self.binary]
+
+    def arguments(self, worktree: Path) -> list[str]:
+        """Options placed between the command and the file list."""
+        raise NotImplementedError
+
+    def parse(self, stdout: str) -> ToolOutput:
+        """The tool's output as issues; raises ToolOutputError when it is not parseable."""
+        raise NotImplementedError
+
+    def changed_files(self, ctx: ReviewContext) -> list[str]:
+        """Changed files with a matching suffix that exist at head."""
+        return [
+            f.path
+            for f in ctx.diff.files
+            if f.status != "deleted"
+            and not f.is_binary
+            and f.path.endswith(self.suffixes)
+            and (ctx.worktree / f.path).is_file()
+        ]
+
+    async def run(self, ctx: ReviewContext) -> AgentRun:
+        """Run the tool on the changed files; failures become failed runs, never exceptions."""
+        started = datetime.now(UTC)
+        t0 = time.monotonic()
+
+        def finish(status: RunStatus, reason: str | None = None, **fields: object) -> AgentRun:
+            return AgentRun.model_validate(
+                {
+                    "agent": self.name,
+                    "display_name": self.display_name(),
+                    "kind": self.kind,
+                    "version": self.version,
+                    "status": status,
+                    "reason": reason,
+                    "started_at": started,
+                    "duration_s": round(time.monotonic() - t0, 3),
+                    **fields,
+                }
+            )
+
+        files = self.changed_files(ctx)
+        if not files:
+            return finish("skipped", f"no changed {self.language} files")
+        env = agent_environment(ctx.env or current_environment(), extra=self.config.env)
+        argv = [*self.command(), *self.arguments(ctx.worktree), *self.config.extra_args]
+        try:
+            probe = await self._run(ctx, env, [*self.command(), "--version"], "version")
+            if probe.returncode != 0:
+                return finish("failed", f"`{self.name} --version` failed: {_last_line(probe)}")
+            self.version = _version_in(probe.stdout.decode(errors="replace"))
+            result = await self._run(ctx, env, [*argv, "--", *files], "check")
+        except OSError as exc:
+            return finish("failed", f"could not run {self.name}: {exc}")
+        raw = redact_text("", result.stdout.decode("utf-8", errors="replace"))
+        if result.timed_out:
+            return finish("timeout", f"no result after {self.config.timeout_s:g} s", raw_output=raw)
+        if result.returncode not in self.ok_returncodes:
+            reason = f"{self.name} exited with code {result.returncode}: {_last_line(result)}"
+            return finish("failed", reason, raw_output=raw)
+        try:
+            output = self.parse(raw)
+        except ToolOutputError as exc:
+            return finish("failed", f"unreadable {self.name} output: {exc}", raw_output=raw)
+        findings = number_findings(
+            redact_finding(self._finding(ctx, issue)) for issue in output.issues
+        )
+        review = AgentReview(
+            summary=_summary(self.name, len(files), findings),
+            findings=findings,
+            coverage=coverage_of(files, findings),
+        )
+        notes = list(output.notes)
+        if result.stderr.strip():
+            notes.append(f"stderr: {_last_line(result)}")
+        return finish("ok", raw_output=raw, review=review, files_read=files, notes=notes)
+
+    async def _run(
+        self, ctx: ReviewContext, env: Mapping[str, str], argv: list[str], step: str
+    ) -> ProcessResult:
+        timeout = VERSION_TIMEOUT_S if step == "version" else self.config.timeout_s
+        return await run_process(
+            argv,
+            cwd=ctx.worktree,
+            env=env,
+            stdin=None,
+            timeout_s=timeout,
+            capture_dir=ctx.run_dir,
+            name=f"{self.name}-{step}",
+        )
+
+    def _finding(self, ctx: ReviewContext, issue: ToolIssue) -> Finding:
+        path = _relative(ctx.worktree, issue.path)
+        where = diff_position(ctx.diff, path, issue.line, issue.end_line)
+        body = "\n\n".join(part for part in (issue.detail, where) if part)
+        excerpt = excerpt_of(head_lines(ctx.worktree, path), issue.line, issue.end_line)
+        return Finding(
+            id="",
+            severity=issue.severity,
+            category=issue.category,
+            title=f"{issue.rule}: {issue.message}",
+            body=body,
+            locations=[Location(path=path, start_line=issue.line, end_line=issue.end_line)],
+            excerpt=excerpt,
+            excerpt_lang=self.excerpt_lang if excerpt is not None else None,
+            fix=issue.fix,
+            rule=issue.rule,
+        )
+
+
+def _relative(worktree: Path, path: str) -> str:
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            p = p.resolve().relative_to(worktree.resolve())
+        except ValueError:
+            return p.as_posix()
+    return Path(p.as_posix().removeprefix("./")).as_posix()
+
+
+def _version_in(text: str) -> str | None:
+    match = _VERSION.search(text)
+    return match.group(0) if match else None
+
+
+def _last_line(result: ProcessResult) -> str:
+    for stream in (result.stderr, result.stdout):
+        lines = stream.decode("utf-8", errors="replace").strip().splitlines()
+        if lines:
+            return lines[-1].strip()[:300]
+    return "no output"
+
+
+def _summary(tool: str, n_files: int, findings: Sequence[Finding]) -> str:
+    counts = ", ".join(
+        f"{n} {sev}" for sev in SEVERITIES if (n := sum(f.severity == sev for f in findings))
+    )
+    files = f"{n_files} changed file{'s' if n_files != 1 else ''}"
+    return f"{tool} checked {files}: {counts or 'no issues'}."

@@ -1,0 +1,56 @@
+"""Commit-structure facts of the reviewed range: count, subjects, fold-in and WIP commits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from deepreview.schema import Commit, Finding
+
+#: Subjects longer than this are hard to read in `git log --oneline` and forge UIs.
+MAX_SUBJECT = 72
+
+_FOLD_IN = re.compile(r"^(?:fixup|squash|amend)! ")
+_WIP = re.compile(r"^\s*(?:\[wip\]|wip\b)|\bWIP\b", re.I)
+
+
+def _short(commit: Commit) -> str:
+    return f"`{commit.sha[:8]}` {commit.subject}"
+
+
+def commit_structure(commits: Sequence[Commit]) -> tuple[str, Finding | None]:
+    """A factual paragraph about the commits, and a suggestion for fixup!/squash!/WIP ones."""
+    if not commits:
+        return "No commits in the target (uncommitted changes or a patch).", None
+    # files_changed stays 0 when the target did not count files; then it is left out.
+    counted = any(c.files_changed for c in commits)
+    listed = "; ".join(
+        _short(c) + (f" ({c.files_changed} file(s))" if counted else "") for c in commits
+    )
+    parts = [f"{len(commits)} commit(s): {listed}."]
+    fold_in = [c for c in commits if _FOLD_IN.match(c.subject)]
+    wip = [c for c in commits if not _FOLD_IN.match(c.subject) and _WIP.search(c.subject)]
+    long = [c for c in commits if len(c.subject) > MAX_SUBJECT]
+    if fold_in:
+        parts.append(f"{len(fold_in)} fold-in commit(s) to squash: {_names(fold_in)}.")
+    if wip:
+        parts.append(f"{len(wip)} work-in-progress commit(s): {_names(wip)}.")
+    if long:
+        parts.append(f"{len(long)} subject(s) longer than {MAX_SUBJECT} characters.")
+    text = " ".join(parts)
+    flagged = fold_in + wip
+    if not flagged:
+        return text, None
+    finding = Finding(
+        id="",
+        severity="suggestion",
+        category="commits",
+        title=f"{len(flagged)} fixup!/squash!/WIP commit(s) in the range",
+        body=f"Fold these into the commits they amend before merging: {_names(flagged)}.",
+        fix="git rebase -i --autosquash <base>",
+    )
+    return text, finding
+
+
+def _names(commits: Sequence[Commit]) -> str:
+    return ", ".join(_short(c) for c in commits)
