@@ -1,0 +1,1 @@
+"""Publishing a report to where the change lives: a GitHub pull-request review."""

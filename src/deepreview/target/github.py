@@ -1,0 +1,437 @@
+"""GitHub pull requests: parse PR references, fetch metadata and unresolved review threads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from deepreview.schema import Commit, FeedbackComment, Location
+from deepreview.target.git import TargetError, git, git_text
+
+DEFAULT_API_URL = "https://api.github.com"
+
+_REPO_RE = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_PR_URL_RE = re.compile(r"/(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/pulls?/(?P<n>\d{1,9})(?:/.*)?")
+_SHORT_REF_RE = re.compile(r"(?:(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#|#)?(?P<n>\d{1,9})")
+_MAX_PAGES = 100
+
+_THREADS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100, after: $cursor) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          isResolved
+          isOutdated
+          path
+          line
+          startLine
+          comments(first: 1) { nodes { author { login } body url } }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+class GitHubError(Exception):
+    """A GitHub request failed; the message is one line, safe to show (it never holds a token).
+
+    `status` is the HTTP status when GitHub answered, else None.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PullRequestInfo:
+    """A pull request's metadata, commits and unresolved review feedback."""
+
+    repo: str
+    number: int
+    title: str
+    url: str
+    author: str
+    body: str
+    base_ref: str
+    base_sha: str
+    head_ref: str
+    head_sha: str
+    commits: list[Commit]
+    unresolved: list[FeedbackComment]
+    notes: list[str] = field(default_factory=list)
+    """What could not be fetched, for the report's notes."""
+
+
+def parse_pr_ref(arg: str) -> tuple[str | None, int]:
+    """`123`, `#123`, `owner/name#123` or a PR URL (any host, any tab) -> (repo or None, number)."""
+    text = arg.strip()
+    if "://" in text:
+        parts = urlsplit(text)
+        match = _PR_URL_RE.fullmatch(parts.path.rstrip("/"))
+        if parts.scheme in ("http", "https") and parts.hostname and match:
+            return _checked(match["repo"], match["n"], arg)
+    elif match := _SHORT_REF_RE.fullmatch(text):
+        return _checked(match["repo"], match["n"], arg)
+    raise GitHubError(f"GitHub: not a pull request number or URL: {arg!r}")
+
+
+def _checked(repo: str | None, digits: str, arg: str) -> tuple[str | None, int]:
+    number = int(digits)
+    if number < 1:
+        raise GitHubError(f"GitHub: not a pull request number or URL: {arg!r}")
+    return repo, number
+
+
+def github_token(environ: Mapping[str, str]) -> str | None:
+    """GITHUB_TOKEN, then GH_TOKEN, then `gh auth token` when gh is installed and logged in."""
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        if value := environ.get(name, "").strip():
+            return value
+    gh = shutil.which("gh", path=environ.get("PATH"))
+    if gh is None:
+        return None
+    try:
+        proc = subprocess.run(
+            [gh, "auth", "token"],
+            env=dict(environ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    token = proc.stdout.decode("utf-8", "replace").strip()
+    return token if proc.returncode == 0 and token and "\n" not in token else None
+
+
+def api_url(environ: Mapping[str, str]) -> str:
+    """GITHUB_API_URL (GitHub Enterprise: `https://host/api/v3`) or the public API."""
+    return (environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL).rstrip("/")
+
+
+def _graphql_url(base: str) -> str:
+    if base.endswith("/api/v3"):
+        return base.removesuffix("/v3") + "/graphql"
+    return base + "/graphql"
+
+
+def _check_repo(repo: str) -> None:
+    if not _REPO_RE.fullmatch(repo) or ".." in repo:
+        raise GitHubError(f"GitHub: bad repository name {repo!r} (expected owner/name)")
+
+
+def _github_message(response: httpx.Response) -> str:
+    """GitHub's `message` plus the details of its `errors` list, on one line."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return response.reason_phrase or "error"
+    parts = [str(data.get("message") or response.reason_phrase or "error")]
+    errors = data.get("errors")
+    for err in errors if isinstance(errors, list) else []:
+        if isinstance(err, dict):
+            detail = err.get("message") or " ".join(
+                str(err[k]) for k in ("resource", "field", "code") if err.get(k)
+            )
+        else:
+            detail = str(err)
+        if detail:
+            parts.append(str(detail))
+    return ": ".join(" ".join(p.split()) for p in parts)
+
+
+class GitHubClient:
+    """A small GitHub REST + GraphQL client with bounded retries and Link-header pagination.
+
+    The token goes only into the Authorization header.
+    """
+
+    max_attempts = 4
+    max_retry_wait_s = 60.0
+    timeout_s = 30.0
+
+    def __init__(
+        self, token: str | None, api_url: str, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.has_token = bool(token)
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "deepreview",
+        }
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=self.api_url + "/",
+            headers=headers,
+            transport=transport,
+            timeout=self.timeout_s,
+            follow_redirects=True,  # renamed repositories; httpx drops auth off-origin
+        )
+        self._host = urlsplit(self.api_url).netloc
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Any:
+        """Send one request (`path` relative to the API root) and return the decoded JSON."""
+        response = self._send(method, path, json=json, params=params)
+        return _decode(response, method, path)
+
+    def paginate(self, path: str) -> list[Any]:
+        """All items of a list endpoint, following `Link: rel="next"` on the API host only."""
+        items: list[Any] = []
+        url: str = path
+        params: Mapping[str, str | int] | None = {"per_page": 100}
+        for _ in range(_MAX_PAGES):
+            response = self._send("GET", url, params=params)
+            page = _decode(response, "GET", path)
+            if not isinstance(page, list):
+                raise GitHubError(f"GitHub: expected a list from GET {path}")
+            items.extend(page)
+            next_url = response.links.get("next", {}).get("url")
+            if not next_url:
+                return items
+            if urlsplit(next_url).netloc != self._host:
+                raise GitHubError(f"GitHub: pagination of GET {path} leads off the API host")
+            url, params = next_url, None
+        raise GitHubError(f"GitHub: GET {path} has more than {_MAX_PAGES} pages")
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a GraphQL query and return its `data`; GraphQL errors become GitHubError."""
+        url = _graphql_url(self.api_url)
+        response = self._send("POST", url, json={"query": query, "variables": dict(variables)})
+        body = _decode(response, "POST", "/graphql")
+        if not isinstance(body, dict):
+            raise GitHubError("GitHub: GraphQL answer is not an object")
+        errors = body.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and errors else errors
+            message = first.get("message") if isinstance(first, dict) else first
+            raise GitHubError(f"GitHub: GraphQL: {' '.join(str(message).split())}")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise GitHubError("GitHub: GraphQL answer has no data")
+        return data
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> httpx.Response:
+        """Send with retries: secondary rate limits always, 5xx only for idempotent requests."""
+        label = urlsplit(url).path if "://" in url else url
+        idempotent = method != "POST" or label.endswith("/graphql")
+        attempt = 1
+        while True:
+            try:
+                response = self._http.request(method, url, json=json, params=params)
+            except httpx.TimeoutException as exc:
+                raise GitHubError(f"GitHub: {method} {label} timed out") from exc
+            except httpx.TransportError as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise GitHubError(f"GitHub: cannot reach {self._host}: {reason}") from exc
+            wait = self._retry_wait(response, attempt, idempotent)
+            if wait is None or attempt >= self.max_attempts:
+                return response
+            time.sleep(wait)
+            attempt += 1
+
+    def _retry_wait(self, response: httpx.Response, attempt: int, idempotent: bool) -> float | None:
+        """Seconds to wait before retrying, or None when the response is final."""
+        status = response.status_code
+        retry_after = response.headers.get("retry-after", "")
+        if status in (403, 429):
+            if retry_after.isdigit():
+                wait = float(retry_after)
+            elif "secondary rate limit" in _github_message(response).lower():
+                wait = 2.0**attempt
+            else:
+                return None
+            return wait if wait <= self.max_retry_wait_s else None
+        if status >= 500 and idempotent:
+            wait = float(retry_after) if retry_after.isdigit() else 0.5 * 2 ** (attempt - 1)
+            return min(wait, self.max_retry_wait_s)
+        return None
+
+    # ------------------------------------------------------------------ pull requests
+
+    def pull_request(self, repo: str, number: int) -> PullRequestInfo:
+        """The PR's metadata, its commits, and its review threads neither resolved nor outdated."""
+        _check_repo(repo)
+        base = f"/repos/{repo}/pulls/{number}"
+        try:
+            pr = self.request("GET", base)
+        except GitHubError as exc:
+            if exc.status == 404:
+                raise GitHubError(
+                    f"GitHub: 404 pull request #{number} not found in {repo}", 404
+                ) from exc
+            raise
+        try:
+            # The base repository's name as GitHub has it now (the repository may be renamed).
+            repo = str(pr["base"]["repo"]["full_name"])
+            _check_repo(repo)
+            info = PullRequestInfo(
+                repo=repo,
+                number=number,
+                title=str(pr["title"]),
+                url=str(pr["html_url"]),
+                author=str((pr.get("user") or {}).get("login") or "ghost"),
+                body=str(pr.get("body") or ""),
+                base_ref=str(pr["base"]["ref"]),
+                base_sha=str(pr["base"]["sha"]),
+                head_ref=str(pr["head"]["ref"]),
+                head_sha=str(pr["head"]["sha"]),
+                commits=[],
+                unresolved=[],
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise GitHubError(f"GitHub: unexpected answer for {base}: missing {exc}") from exc
+        items = self.paginate(f"/repos/{repo}/pulls/{number}/commits")
+        try:
+            commits = [_commit(c) for c in items]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise GitHubError(f"GitHub: unexpected commit list for {repo}#{number}") from exc
+        if not self.has_token:
+            note = "unresolved review threads not fetched: GitHub's GraphQL API needs a token"
+            return replace(info, commits=commits, notes=[note])
+        return replace(info, commits=commits, unresolved=self._unresolved_threads(repo, number))
+
+    def _unresolved_threads(self, repo: str, number: int) -> list[FeedbackComment]:
+        owner, name = repo.split("/")
+        out: list[FeedbackComment] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            data = self.graphql(
+                _THREADS_QUERY, {"owner": owner, "name": name, "number": number, "cursor": cursor}
+            )
+            try:
+                threads = data["repository"]["pullRequest"]["reviewThreads"]
+                for node in threads["nodes"]:
+                    if not node["isResolved"] and not node["isOutdated"]:
+                        out.extend(_feedback(node))
+                page = threads["pageInfo"]
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise GitHubError(
+                    f"GitHub: unexpected review threads answer for {repo}#{number}"
+                ) from exc
+            if not page.get("hasNextPage"):
+                return out
+            cursor = page.get("endCursor")
+        raise GitHubError(f"GitHub: {repo}#{number} has too many review threads")
+
+
+def _decode(response: httpx.Response, method: str, path: str) -> Any:
+    """The JSON of a successful response; a GitHubError with a one-line message otherwise."""
+    status = response.status_code
+    if status == 401:
+        raise GitHubError("GitHub: authentication failed (set GITHUB_TOKEN or GH_TOKEN)", 401)
+    if status >= 400:
+        message = _github_message(response)
+        if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
+            reset = response.headers.get("x-ratelimit-reset", "")
+            when = time.strftime("%H:%M", time.localtime(int(reset))) if reset.isdigit() else "?"
+            message = f"{message} (rate limit resets at {when})"
+        elif status in (403, 429) and (wait := response.headers.get("retry-after", "")).isdigit():
+            message = f"{message} (retry after {wait} s)"
+        raise GitHubError(f"GitHub: {status} {message} ({method} {path})", status)
+    if status == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise GitHubError(
+            f"GitHub: {method} {path} answered with something other than JSON"
+        ) from exc
+
+
+def _commit(item: dict[str, Any]) -> Commit:
+    detail = item.get("commit") or {}
+    author = (detail.get("author") or {}).get("name") or (item.get("author") or {}).get("login")
+    message = str(detail.get("message") or "")
+    return Commit(
+        sha=str(item["sha"]),
+        subject=message.split("\n", 1)[0].strip(),
+        author=str(author or ""),
+    )
+
+
+def _feedback(node: dict[str, Any]) -> list[FeedbackComment]:
+    comments = node["comments"]["nodes"]
+    if not comments:
+        return []
+    first = comments[0]
+    location = None
+    if node.get("path"):
+        line, start = node.get("line"), node.get("startLine")
+        location = Location(
+            path=str(node["path"]),
+            start_line=start if isinstance(start, int) else line,
+            end_line=line if isinstance(line, int) else None,
+        )
+    return [
+        FeedbackComment(
+            author=str((first.get("author") or {}).get("login") or "ghost"),
+            body=str(first.get("body") or ""),
+            location=location,
+            url=first.get("url"),
+        )
+    ]
+
+
+def fetch_pr_head(repo_path: Path, remote: str, number: int) -> str:
+    """Fetch `refs/pull/N/head` from `remote` into `refs/deepreview/pull/N`; return its sha."""
+    if not remote or remote.startswith("-") or number < 1:
+        raise GitHubError(f"GitHub: cannot fetch pull request #{number} from {remote!r}")
+    ref = f"refs/deepreview/pull/{number}"
+    try:
+        git(repo_path, "fetch", "--quiet", "--no-tags", remote, f"+refs/pull/{number}/head:{ref}")
+        return git_text(repo_path, "rev-parse", "--verify", f"{ref}^{{commit}}")
+    except TargetError as exc:
+        raise GitHubError(
+            f"GitHub: cannot fetch pull request #{number} from {remote}: {exc}"
+        ) from exc
