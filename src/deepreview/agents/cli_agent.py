@@ -1,0 +1,307 @@
+"""A small base for headless AI CLI agents (claude, codex, gemini).
+
+A subclass declares its binary, the credentials it may see and the flags it refuses, builds its
+command line, and turns the finished process into a `Trace`. The base builds the prompt, runs
+the process in the worktree under the configured timeout, asks for the CLI's version once per
+executable, parses the answer into an `AgentReview` and always returns an `AgentRun`.
+
+`AgentRun.raw_output` holds the agent's answer (what the report appendix shows); the full
+trace stays in `<run_dir>/<agent>.stdout`, named in the run's notes. Token counts follow
+`deepreview.agents.pricing`: `input_tokens` counts all input, `cached_input_tokens` the part
+of it read from a cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from deepreview.agents.base import AgentBase, AgentKind, agent_environment, current_environment
+from deepreview.agents.naming import display_name_for_model
+from deepreview.agents.process import BinaryNotFoundError, ProcessResult, run_process
+from deepreview.context import ReviewContext
+from deepreview.parse import parse_review
+from deepreview.parse.structured import review_from_json
+from deepreview.prompt import Prompt, build_prompt
+from deepreview.schema import AgentReview, AgentRun, RunStatus, Usage
+
+VERSION_TIMEOUT_S = 30.0
+_VERSION = re.compile(r"\d+(?:\.\d+)+[\w.+-]*")
+_MAX_REASON = 120
+_ERROR_LINE = re.compile(r"error|panicked|exception", re.IGNORECASE)
+
+
+@dataclass
+class Trace:
+    """What a CLI's output says about its run; `error` is the short failure reason, if any."""
+
+    model: str | None = None
+    answer: str = ""
+    structured: dict[str, Any] | None = None
+    tool_calls: Counter[str] = field(default_factory=Counter)
+    files_read: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def read(self, path: str | None, worktree: Path) -> None:
+        """Record a file read, if `path` names a file inside the worktree."""
+        rel = repo_relative(path, worktree) if path else None
+        if rel is not None and rel not in self.files_read:
+            self.files_read.append(rel)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A command line and the bytes to send on its stdin."""
+
+    argv: list[str]
+    stdin: bytes
+
+
+def repo_relative(path: str, worktree: Path) -> str | None:
+    """`path` relative to the worktree when it names a file inside it, else None."""
+    root = worktree.resolve()
+    target = Path(path)
+    if not target.is_absolute():
+        target = root / target
+    try:
+        rel = target.resolve().relative_to(root)
+    except (OSError, ValueError):
+        return None
+    return rel.as_posix() if (root / rel).is_file() else None
+
+
+def short(text: str) -> str:
+    """The first non-empty line of `text`, cut to fit a Reviewers line."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 1] + "…"
+
+
+def exit_reason(returncode: int | None, stderr: str) -> str:
+    """`exit N: <line>`: the first stderr line naming an error, else the first one."""
+    if returncode is not None and returncode < 0:
+        return f"killed by signal {-returncode}"
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    line = next((ln for ln in lines if _ERROR_LINE.search(ln)), lines[0] if lines else "")
+    return f"exit {returncode}: {short(line)}" if line else f"exit {returncode}"
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of an NDJSON stream; other lines are skipped."""
+    events: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            events.append(obj)
+    return events
+
+
+def as_int(value: Any) -> int:
+    """`value` when it is a non-negative int (JSON numbers may come as floats), else 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return max(int(value), 0)
+
+
+def refused_args(args: list[str], refused: tuple[str, ...]) -> list[str]:
+    """The arguments among `args` that name a refused flag (`--flag` or `--flag=value`)."""
+    return [a for a in args if a.split("=", 1)[0] in refused]
+
+
+class CliAgent(AgentBase):
+    """Base of the headless AI CLI agents."""
+
+    kind: ClassVar[AgentKind] = "ai"
+    #: Vendor name shown when neither the configuration nor the trace names a model.
+    vendor: ClassVar[str] = ""
+    #: Credential variables this agent may see (all others are removed from its environment).
+    keep_env: ClassVar[tuple[str, ...]] = ()
+    #: Variables removed from the agent's environment.
+    drop_env: ClassVar[tuple[str, ...]] = ()
+    #: Flags that would let the agent write or bypass its sandbox; refused in `extra_args`.
+    refused_flags: ClassVar[tuple[str, ...]] = ()
+    #: Whether the CLI takes a reasoning effort; when not, a configured effort is ignored.
+    supports_effort: ClassVar[bool] = True
+    #: Version per executable path, asked once per process.
+    _versions: ClassVar[dict[str, str | None]] = {}
+
+    def display_name(self) -> str:
+        """The configured display name, else vendor and configured model."""
+        return self._display_name(None)
+
+    def _display_name(self, traced_model: str | None) -> str:
+        """The model the trace reports wins over the configured one, which may be an alias."""
+        if self.config.display_name:
+            return self.config.display_name
+        model = traced_model or self.config.model
+        if model is None:
+            return self.vendor or self.name
+        return display_name_for_model(model, self._effort())
+
+    def _effort(self) -> str | None:
+        return self.config.effort if self.supports_effort else None
+
+    def environment(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """The agent's environment: credentials stripped except `keep_env`, plus config.env."""
+        env = agent_environment(environ, keep=self.keep_env, extra=self.config.env)
+        for name in self.drop_env:
+            env.pop(name, None)
+        return env
+
+    def invocation(self, ctx: ReviewContext, prompt: Prompt, executable: str) -> Invocation:
+        """The command line and stdin for one review."""
+        raise NotImplementedError
+
+    def interpret(self, result: ProcessResult, ctx: ReviewContext) -> Trace:
+        """Read the finished process: the trace, and whether (and why) the run failed."""
+        raise NotImplementedError
+
+    async def run(self, ctx: ReviewContext) -> AgentRun:
+        """Review the change; every failure becomes a failed or timed-out AgentRun."""
+        started = datetime.now(UTC)
+        try:
+            return await self._run(ctx, started)
+        except Exception as exc:  # a broken agent must not lose the other agents' work
+            return self._failed(started, f"{type(exc).__name__}: {short(str(exc))}")
+
+    async def _run(self, ctx: ReviewContext, started: datetime) -> AgentRun:
+        refused = refused_args(self.config.extra_args, self.refused_flags)
+        if refused:
+            return self._failed(started, f"refused extra_args: {' '.join(refused)}")
+        env = self.environment(ctx.env or current_environment())
+        assert self.binary is not None
+        executable = shutil.which(self.binary, path=env.get("PATH"))
+        if executable is None:
+            return self._failed(started, "not installed")
+        prompt = build_prompt(
+            ctx, include_content=False, budget_tokens=self.config.max_prompt_tokens
+        )
+        call = self.invocation(ctx, prompt, executable)
+        try:
+            version, result = await asyncio.gather(
+                self._version(executable, env, ctx),
+                run_process(
+                    call.argv,
+                    cwd=ctx.worktree,
+                    env=env,
+                    stdin=call.stdin,
+                    timeout_s=self.config.timeout_s,
+                    capture_dir=ctx.run_dir,
+                    name=self.name,
+                ),
+            )
+        except BinaryNotFoundError:
+            return self._failed(started, "not installed")
+        return self._finish(started, version, result, ctx, prompt)
+
+    def _finish(
+        self,
+        started: datetime,
+        version: str | None,
+        result: ProcessResult,
+        ctx: ReviewContext,
+        prompt: Prompt,
+    ) -> AgentRun:
+        trace = self.interpret(result, ctx)
+        notes = [f"trace: {result.stdout_path}", *trace.notes]
+        if self.config.effort and not self.supports_effort:
+            notes.append(
+                f"effort {self.config.effort!r} ignored: `{self.binary}` has no such option"
+            )
+        if prompt.omitted:
+            notes.append(f"diff cut from the prompt for {len(prompt.omitted)} file(s)")
+        if result.stdout_truncated:
+            notes.append("trace truncated in memory; the file holds all of it")
+        raw = json.dumps(trace.structured, indent=2) if trace.structured else trace.answer
+        status: RunStatus = "ok"
+        reason: str | None = None
+        review: AgentReview | None = None
+        if result.timed_out:
+            status, reason = "timeout", f"timeout after {self.config.timeout_s:g} s"
+        elif trace.error is not None:
+            status, reason = "failed", trace.error
+        elif not raw.strip():
+            status, reason = "failed", "empty answer"
+        else:
+            review = self._review(trace, str(ctx.worktree))
+        return AgentRun(
+            agent=self.name,
+            display_name=self._display_name(trace.model),
+            kind=self.kind,
+            model=trace.model or self.config.model,
+            effort=self._effort(),
+            version=version,
+            status=status,
+            reason=reason,
+            started_at=started,
+            duration_s=round(result.duration_s, 3),
+            usage=trace.usage,
+            cost_usd=trace.cost_usd,
+            tool_calls=dict(trace.tool_calls),
+            files_read=trace.files_read,
+            raw_output=raw,
+            review=review,
+            notes=notes,
+        )
+
+    @staticmethod
+    def _review(trace: Trace, root: str) -> AgentReview:
+        if trace.structured is None:
+            return parse_review(trace.answer, root=root)
+        review, notes = review_from_json(trace.structured, root=root)
+        if not notes:
+            return review
+        return review.model_copy(update={"parse_notes": [*review.parse_notes, *notes]})
+
+    def _failed(self, started: datetime, reason: str) -> AgentRun:
+        return AgentRun(
+            agent=self.name,
+            display_name=self.display_name(),
+            kind=self.kind,
+            model=self.config.model,
+            effort=self._effort(),
+            status="failed",
+            reason=reason,
+            started_at=started,
+        )
+
+    async def _version(
+        self, executable: str, env: dict[str, str], ctx: ReviewContext
+    ) -> str | None:
+        """`<binary> --version`, once per executable; None when it cannot be told."""
+        if executable in CliAgent._versions:
+            return CliAgent._versions[executable]
+        try:
+            result = await run_process(
+                [executable, "--version"],
+                cwd=ctx.worktree,
+                env=env,
+                stdin=None,
+                timeout_s=VERSION_TIMEOUT_S,
+                capture_dir=ctx.run_dir,
+                name=f"{self.name}.version",
+            )
+        except OSError:
+            return None
+        version: str | None = None
+        if result.returncode == 0:
+            match = _VERSION.search(result.stdout.decode(errors="replace"))
+            version = match.group(0) if match else None
+        CliAgent._versions[executable] = version
+        return version
