@@ -20,6 +20,7 @@ from deepreview.review import ReviewOptions, review
 from deepreview.schema import AgentReview, Report
 from deepreview.store import Store, StoreError
 from deepreview.target.git import TargetError, find_repo_root
+from deepreview.target.github import GitHubError
 from deepreview.target.resolve import TargetSpec
 
 FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}
@@ -42,6 +43,7 @@ def main() -> None:
 @click.option("--head", metavar="REF", help="Review REF instead of HEAD.")
 @click.option("--uncommitted", is_flag=True, help="Review index + working tree against HEAD.")
 @click.option("--patch", metavar="FILE", help="Review a patch file ('-' for stdin).")
+@click.option("--pr", metavar="N|URL", help="Review a GitHub pull request (number or URL).")
 @click.option("--agent", "agents", multiple=True, metavar="NAME", help="Run only these agents.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), help="Output folder.")
@@ -60,6 +62,7 @@ def review_cmd(
     head: str | None,
     uncommitted: bool,
     patch: str | None,
+    pr: str | None,
     agents: tuple[str, ...],
     config_path: Path | None,
     output_dir: Path | None,
@@ -68,7 +71,7 @@ def review_cmd(
     no_cache: bool,
     cwd: Path,
 ) -> None:
-    """Review a branch against its base, uncommitted changes, or a patch."""
+    """Review a branch against its base, uncommitted changes, a patch, or a pull request."""
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = [f for f in fmts if f not in FORMATS]
     if unknown or not fmts:
@@ -76,7 +79,7 @@ def review_cmd(
     err = Console(stderr=True)
     options = ReviewOptions(
         cwd=cwd.resolve(),
-        target=TargetSpec(base=base, head=head, uncommitted=uncommitted, patch=patch),
+        target=TargetSpec(base=base, head=head, uncommitted=uncommitted, patch=patch, pr=pr),
         agents=list(agents) or None,
         config_path=config_path,
         output_dir=output_dir,
@@ -86,7 +89,7 @@ def review_cmd(
     try:
         with Progress(err) as progress:
             result = review(options, progress)
-    except (TargetError, ConfigError, OutputError, StoreError) as exc:
+    except (TargetError, ConfigError, OutputError, StoreError, GitHubError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)

@@ -15,6 +15,7 @@ from deepreview.target.git import (
     current_branch,
     default_base,
     diff_to_file,
+    git,
     has_commits,
     merge_base,
     resolve,
@@ -30,13 +31,23 @@ class TargetSpec:
     head: str | None = None
     uncommitted: bool = False
     patch: str | None = None  # a path, or "-" for stdin
+    pr: str | None = None  # a number, `owner/name#N` or a pull-request URL
+
+    def check(self) -> None:
+        """Reject combinations that make no sense."""
+        if self.pr is not None and (self.patch is not None or self.uncommitted or self.head):
+            raise TargetError("--pr cannot be combined with --patch, --uncommitted or --head")
+        if self.patch is not None and (self.uncommitted or self.head):
+            raise TargetError("--patch cannot be combined with --uncommitted or --head")
+        if self.uncommitted and (self.base or self.head):
+            raise TargetError("--uncommitted cannot be combined with --base or --head")
 
 
 @dataclass(frozen=True)
 class ResolvedTarget:
     """A target ready to review: a head commit to check out and the diff on disk."""
 
-    kind: Literal["range", "uncommitted", "patch"]
+    kind: Literal["range", "uncommitted", "patch", "pr"]
     repo: Path
     base_sha: str | None
     head_sha: str
@@ -48,11 +59,11 @@ class ResolvedTarget:
 
 
 def resolve_target(repo: Path, spec: TargetSpec, work: Path) -> ResolvedTarget:
-    """Resolve `spec` in `repo`, writing the diff (and a copied patch) under `work`."""
-    if spec.patch is not None and (spec.uncommitted or spec.head):
-        raise TargetError("--patch cannot be combined with --uncommitted or --head")
-    if spec.uncommitted and (spec.base or spec.head):
-        raise TargetError("--uncommitted cannot be combined with --base or --head")
+    """Resolve `spec` in `repo`, writing the diff (and a copied patch) under `work`.
+
+    Pull requests are resolved by `resolve_pull_request`, which needs the forge.
+    """
+    spec.check()
     if not has_commits(repo):
         raise TargetError("the repository has no commits yet")
     diff_path = work / "target.diff"
@@ -115,3 +126,36 @@ def _copy_patch(source: str, dest: Path) -> None:
         reason = exc.strerror or str(exc)
         raise TargetError(f"cannot read patch {source}: {reason}") from exc
     dest.write_bytes(data)
+
+
+def resolve_pull_request(
+    repo: Path, number: int, base_ref: str, base_sha: str, remote: str, work: Path
+) -> ResolvedTarget:
+    """A PR whose head was fetched to `refs/deepreview/pull/N`: diff it against its base."""
+    head_sha = resolve(repo, f"refs/deepreview/pull/{number}")
+    base_commit = _fetch_base(repo, remote, number, base_ref, base_sha)
+    merge = merge_base(repo, base_commit, head_sha)
+    diff_path = work / "target.diff"
+    diff_to_file(repo, merge, head_sha, diff_path)
+    return ResolvedTarget(
+        kind="pr",
+        repo=repo,
+        base_sha=merge,
+        head_sha=head_sha,
+        diff_path=diff_path,
+        patch_path=None,
+        commits=commits_between(repo, merge, head_sha),
+        branch=None,
+        label=f"pr-{number}",
+    )
+
+
+def _fetch_base(repo: Path, remote: str, number: int, base_ref: str, base_sha: str) -> str:
+    """The PR's base commit, fetched from the remote when it is not here yet."""
+    try:
+        return resolve(repo, base_sha)
+    except TargetError:
+        pass
+    ref = f"refs/deepreview/base/{number}"
+    git(repo, "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{base_ref}:{ref}")
+    return resolve(repo, ref)

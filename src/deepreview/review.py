@@ -1,0 +1,309 @@
+"""The review pipeline: target -> diff -> worktree -> agents -> consolidation -> report."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from deepreview.agents.base import Agent, current_environment
+from deepreview.agents.cached import CachedAgent
+from deepreview.agents.select import select_agents
+from deepreview.config import Config, load_config
+from deepreview.consolidate.engine import ConsolidationInput, consolidate
+from deepreview.consolidate.rounds import PriorRecord, match_rounds
+from deepreview.context import PriorRoundFinding, ReviewContext
+from deepreview.diff import Diff, parse_diff
+from deepreview.output import write_report
+from deepreview.prompt import PROMPT_VERSION
+from deepreview.redact import Redactor
+from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
+from deepreview.schema import AgentRun, DeclinedFinding, PullRequest, Report, ReportTarget
+from deepreview.store import Store
+from deepreview.target.git import (
+    TargetError,
+    apply_patch,
+    find_repo_root,
+    forge_repo,
+    git,
+    remote_url,
+    worktree,
+)
+from deepreview.target.github import (
+    GitHubClient,
+    PullRequestInfo,
+    api_url,
+    fetch_pr_head,
+    github_token,
+    parse_pr_ref,
+)
+from deepreview.target.resolve import (
+    ResolvedTarget,
+    TargetSpec,
+    resolve_pull_request,
+    resolve_target,
+)
+from deepreview.target.tree import DirectoryTree
+
+#: What the report says when no AI reviewer took part.
+NO_AI_NOTE = (
+    "Only the built-in reviewers ran. Add an AI reviewer: install the `claude`, `codex` or "
+    "`gemini` CLI, or set ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY "
+    "(`deepreview agents` lists what is available)."
+)
+
+
+class EmptyDiffError(TargetError):
+    """There is nothing to review."""
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """Everything a review needs from its caller."""
+
+    cwd: Path
+    target: TargetSpec = field(default_factory=TargetSpec)
+    agents: Sequence[str] | None = None
+    config: Config | None = None
+    config_path: Path | None = None
+    output_dir: Path | None = None
+    formats: Sequence[str] = ("md", "json")
+    environ: Mapping[str, str] | None = None
+    use_cache: bool = True
+    keep_history: bool = True
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """The report and where it was written, by format."""
+
+    report: Report
+    paths: dict[str, Path]
+
+
+def _noop(_: ProgressEvent) -> None:
+    return None
+
+
+def slug(text: str) -> str:
+    """A file-name-safe slug of a branch or label."""
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return s[:60] or "review"
+
+
+def report_id(started: datetime, label: str) -> str:
+    """`YYYYMMDD-HHMMSS-<target>`."""
+    return f"{started.strftime('%Y%m%d-%H%M%S')}-{slug(label)}"
+
+
+def _unique_display_names(runs: list[AgentRun]) -> list[AgentRun]:
+    seen: dict[str, int] = {}
+    out: list[AgentRun] = []
+    for run in runs:
+        n = seen.get(run.display_name, 0) + 1
+        seen[run.display_name] = n
+        out.append(
+            run if n == 1 else run.model_copy(update={"display_name": f"{run.display_name} ({n})"})
+        )
+    return out
+
+
+def _report_target(
+    resolved: ResolvedTarget, diff: Diff, pr: PullRequestInfo | None = None
+) -> ReportTarget:
+    forge = forge_repo(remote_url(resolved.repo))
+    repo_slug = pr.repo if pr else (forge[0] if forge else None)
+    repo_url = pr.url.rsplit("/pull/", 1)[0] if pr else (forge[1] if forge else None)
+    return ReportTarget(
+        kind=resolved.kind,
+        repo=repo_slug,
+        repo_url=repo_url,
+        branch=pr.head_ref if pr else resolved.branch,
+        base=resolved.base_sha,
+        head_sha=resolved.head_sha if resolved.kind in ("range", "pr") else None,
+        commits=resolved.commits,
+        pr=PullRequest(number=pr.number, title=pr.title, url=pr.url, author=pr.author, body=pr.body)
+        if pr
+        else None,
+        changed_files=diff.paths,
+    )
+
+
+def _remote_for(repo: Path, slug: str) -> str:
+    """The name of the remote that points at `slug` (else origin)."""
+    for name in git(repo, "remote").decode().split():
+        forge = forge_repo(git(repo, "remote", "get-url", name).decode().strip())
+        if forge and forge[0].lower() == slug.lower():
+            return name
+    return "origin"
+
+
+def _resolve_pr(
+    repo: Path, ref: str, environ: Mapping[str, str], work: Path
+) -> tuple[ResolvedTarget, PullRequestInfo]:
+    slug, number = parse_pr_ref(ref)
+    if slug is None:
+        forge = forge_repo(remote_url(repo))
+        if forge is None:
+            raise TargetError(
+                "cannot tell the GitHub repository from the remotes; pass the pull request URL"
+            )
+        slug = forge[0]
+    with GitHubClient(github_token(environ), api_url(environ)) as client:
+        info = client.pull_request(slug, number)
+    remote = _remote_for(repo, slug)
+    fetch_pr_head(repo, remote, number)
+    resolved = resolve_pull_request(repo, number, info.base_ref, info.base_sha, remote, work)
+    return resolved, info
+
+
+@dataclass(frozen=True)
+class _Series:
+    round: int
+    round_of: str | None
+    prior: list[PriorRecord]
+    declined: list[DeclinedFinding]
+
+
+def _series(store: Store | None, pr_number: int | None, branch: str | None) -> _Series:
+    if store is None:
+        return _Series(1, None, [], [])
+    earlier = store.series(pr_number, branch)
+    if not earlier:
+        return _Series(1, None, [], [])
+    last = earlier[-1]
+    prior = [
+        PriorRecord(f.finding_id, f.fingerprint, f.severity, f.title, f.location)
+        for f in store.findings(last.id)
+    ]
+    series_pr = next((r.pr_number for r in reversed(earlier) if r.pr_number), None)
+    round_of = f"PR #{series_pr}" if pr_number is None and series_pr is not None else None
+    return _Series(len(earlier) + 1, round_of, prior, store.declined(earlier))
+
+
+def _wrap_cached(agents: Sequence[Agent], store: Store | None, redactor: Redactor) -> list[Agent]:
+    if store is None:
+        return list(agents)
+    return [CachedAgent(a, store, PROMPT_VERSION, redactor) for a in agents]
+
+
+async def review_async(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
+    """Run a whole review and write its report."""
+    environ = dict(options.environ) if options.environ is not None else current_environment()
+    redactor = Redactor.from_environment(environ)
+    repo = find_repo_root(options.cwd)
+    config = options.config or load_config(repo, options.config_path)
+    selection = select_agents(config, environ, options.agents)
+    store = Store.for_repo(repo) if options.keep_history else None
+    started = datetime.now().astimezone()
+    work = Path(tempfile.mkdtemp(prefix="deepreview-run-"))
+
+    def safe_progress(event: ProgressEvent) -> None:
+        progress(replace(event, reason=redactor.text(event.reason)) if event.reason else event)
+
+    try:
+        options.target.check()
+        pr_info: PullRequestInfo | None = None
+        if options.target.pr is not None:
+            resolved, pr_info = _resolve_pr(repo, options.target.pr, environ, work)
+        else:
+            resolved = resolve_target(repo, options.target, work)
+        with resolved.diff_path.open("rb") as fh:
+            diff = parse_diff(fh)
+        if diff.is_empty:
+            raise EmptyDiffError("nothing to review: the diff is empty")
+        diff_text = resolved.diff_path.read_bytes().decode("utf-8", "surrogateescape")
+        target = _report_target(resolved, diff, pr_info)
+        series = _series(store, pr_info.number if pr_info else None, target.branch)
+        with worktree(repo, resolved.head_sha) as wt:
+            notes: list[str] = []
+            if resolved.patch_path is not None:
+                problem = apply_patch(wt, resolved.patch_path)
+                if problem:
+                    notes.append(
+                        f"The patch does not apply to {resolved.head_sha[:12]} ({problem}); "
+                        "agents saw the unpatched tree."
+                    )
+            ctx = ReviewContext(
+                repo_root=repo,
+                worktree=wt,
+                diff=diff,
+                diff_text=diff_text,
+                target=target,
+                base_sha=resolved.base_sha,
+                run_dir=work / "agents",
+                env=environ,
+                prior_findings=tuple(
+                    PriorRoundFinding(p.id, p.fingerprint, p.severity, p.title, p.location)
+                    for p in series.prior
+                ),
+                declined=tuple(series.declined),
+                untrusted_text=f"{pr_info.title}\n\n{pr_info.body}" if pr_info else "",
+            )
+            agents = _wrap_cached(selection.agents, store if options.use_cache else None, redactor)
+            t0 = time.monotonic()
+            runs = await run_agents(
+                agents, ctx, max_concurrency=config.max_concurrency, progress=safe_progress
+            )
+            runs = _unique_display_names([*runs, *selection.skipped])
+            result = consolidate(
+                ConsolidationInput(
+                    runs=runs,
+                    diff=diff,
+                    tree=DirectoryTree(wt),
+                    declined=series.declined,
+                    families=config.model_families,
+                )
+            )
+        findings, prior_outcome = match_rounds(result.findings, series.prior, runs)
+        if not any(r.kind == "ai" for r in runs):
+            notes.append(NO_AI_NOTE)
+        notes += [f"Diff: {e}" for e in diff.errors[:20]]
+        if pr_info is not None:
+            notes += pr_info.notes
+        report = Report(
+            id=report_id(started, resolved.label),
+            created_at=started,
+            round=series.round,
+            round_of=series.round_of,
+            target=target,
+            runs=runs,
+            verdict=result.verdict,
+            summary=result.summary,
+            findings=findings,
+            concerns=result.concerns,
+            strengths=result.strengths,
+            testing=result.testing,
+            documentation=result.documentation,
+            commit_structure=result.commit_structure,
+            limitations=result.limitations,
+            declined=series.declined,
+            prior_findings=prior_outcome,
+            unresolved_feedback=pr_info.unresolved if pr_info else [],
+            retro=result.retro,
+            reconciliation=result.reconciliation,
+            dropped=result.dropped,
+            notes=[*notes, *result.notes],
+            wall_clock_s=round(time.monotonic() - t0, 1),
+        )
+        report = redactor.model(report)
+        out_dir = options.output_dir or (repo / config.output_dir)
+        paths = write_report(report, out_dir, options.formats)
+        if store is not None:
+            store.add_review(report, paths.get("md") or next(iter(paths.values()), None))
+        return ReviewResult(report, paths)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if store is not None:
+            store.close()
+
+
+def review(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
+    """Synchronous entry point of `review_async`."""
+    return asyncio.run(review_async(options, progress))
