@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from deepreview.render.html import render_html
 from deepreview.render.json import render_json
 from deepreview.render.markdown import render_markdown
+from deepreview.render.sarif import render_sarif
 from deepreview.schema import Report
 
 Renderer = Callable[[Report], str]
@@ -14,6 +16,8 @@ Renderer = Callable[[Report], str]
 RENDERERS: dict[str, Renderer] = {
     "md": render_markdown,
     "json": render_json,
+    "html": render_html,
+    "sarif": render_sarif,
 }
 
 

@@ -429,7 +429,7 @@ def _is_json(text: str) -> bool:
     return True
 
 
-def _raw_output(raw: str) -> str:
+def appendix_body(raw: str) -> str:
     """Markdown reviews verbatim; JSON and anything else fenced so nothing leaks out."""
     text = raw.strip("\n")
     if not text.strip():
@@ -454,7 +454,7 @@ def _appendix_run(run: AgentRun) -> str:
         f"### [{run.agent}] — {reviewer_name(run)}",
         _run_status(run),
         _bullets([f"*Note:* {note}" for note in notes]),
-        _raw_output(run.raw_output),
+        appendix_body(run.raw_output),
     ]
     return "\n\n".join(b for b in blocks if b)
 
