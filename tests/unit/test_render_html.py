@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from deepreview.render import render
 from deepreview.render.html import render_html
 from deepreview.render.index import IndexEntry, render_index
@@ -400,6 +402,7 @@ def png_pixels(data: bytes) -> tuple[int, int, bytes]:
     return size[0], size[1], zlib.decompress(idat)
 
 
+@pytest.mark.browser
 def test_screenshot_script_renders_a_real_page(tmp_path: Path) -> None:
     png = tmp_path / "report.png"
     proc = subprocess.run(
