@@ -1,0 +1,168 @@
+"""Clustering: findings from different agents about the same defect become one group.
+
+Candidate pairs come only from cheap indexes — same file (all pairs in small files, a line
+window in large ones), identical excerpt, a rare shared backticked symbol, an analyzer rule on
+one line — so the cost stays about linear in the number of findings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
+
+from deepreview.consolidate.claim import Claim
+from deepreview.consolidate.similarity import similarity
+
+#: Two line ranges at most this far apart are "near".
+NEAR_LINES = 5
+#: Files with at most this many findings compare every pair.
+PAIRWISE_LIMIT = 48
+#: In larger files, how many following findings (by line) each finding is compared with.
+WINDOW = 24
+#: A backticked symbol links findings across files only when at most this many mention it.
+RARE_SYMBOL = 8
+#: Excerpts shorter than this (without whitespace) are too generic to identify a defect.
+MIN_SHARED_EXCERPT = 12
+
+
+def cluster(claims: Sequence[Claim]) -> list[list[Claim]]:
+    """Group claims that describe the same defect, best-supported merges first.
+
+    Two findings of one agent end up together only when they are near duplicates of each other.
+    Groups come out ordered by their first claim, members in input order.
+    """
+    scored = [
+        (-score, i, j)
+        for i, j in _candidates(claims)
+        if (score := pair_score(claims[i], claims[j])) is not None
+    ]
+    scored.sort()  # a pair found twice is harmless: its second union is a no-op
+    parent = list(range(len(claims)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(claims))}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for _, i, j in scored:
+        ri, rj = find(i), find(j)
+        if ri == rj or _conflict(claims, members[ri], members[rj]):
+            continue
+        if ri > rj:
+            ri, rj = rj, ri
+        parent[rj] = ri
+        members[ri].extend(members.pop(rj))
+    return [[claims[i] for i in sorted(group)] for _, group in sorted(members.items())]
+
+
+def pair_score(a: Claim, b: Claim) -> float | None:
+    """How strongly two claims look like the same defect; None when they are distinct."""
+    if a.deterministic and b.deterministic and a.finding.rule and b.finding.rule:
+        return 400.0 if _same_analyzer_hit(a, b) else None  # different rules, different issues
+    shared = not a.symbols.isdisjoint(b.symbols)
+    same_excerpt = len(a.excerpt_key) >= MIN_SHARED_EXCERPT and a.excerpt_key == b.excerpt_key
+    rel = _relation(a, b)
+    if not same_excerpt and (
+        (rel == "other" and not shared)
+        or (a.agent == b.agent and rel not in ("overlap", "near"))
+        or (rel in ("file", "other") and not shared and a.words.isdisjoint(b.words))
+    ):
+        return None  # cheap rejections before the fuzzy comparison
+    sim = similarity(a.title_key, b.title_key)
+    if a.agent == b.agent:
+        near_duplicate = (rel in ("overlap", "near") and sim >= 90) or (same_excerpt and sim >= 70)
+        return 300.0 + sim if near_duplicate else None
+    if same_excerpt:
+        return 200.0 + sim
+    if rel == "overlap" and (sim >= 35 or shared):
+        return 150.0 + sim
+    if rel == "near" and (sim >= 50 or shared):
+        return 100.0 + sim
+    if rel == "file" and (sim >= 75 or (sim >= 60 and shared)):
+        return 50.0 + sim
+    if rel == "other" and sim >= 85 and shared:
+        return sim
+    return None
+
+
+def _same_analyzer_hit(a: Claim, b: Claim) -> bool:
+    """Deterministic analyzers reporting one rule on one line report one thing."""
+    return (
+        a.finding.rule == b.finding.rule
+        and a.path == b.path
+        and a.span is not None
+        and b.span is not None
+        and a.span[0] == b.span[0]
+    )
+
+
+def _relation(a: Claim, b: Claim) -> str:
+    """overlap / near (same file, lines within NEAR_LINES) / file (same file) / other."""
+    if a.path is None or a.path != b.path:
+        return "other"
+    sa, sb = a.span, b.span
+    if sa is None or sb is None:
+        return "file"
+    gap = max(sa[0], sb[0]) - min(sa[1], sb[1])
+    if gap <= 0:
+        return "overlap"
+    return "near" if gap <= NEAR_LINES else "file"
+
+
+def _conflict(claims: Sequence[Claim], left: list[int], right: list[int]) -> bool:
+    """Whether merging would join two findings of one agent that are not near duplicates."""
+    by_agent: dict[str, list[int]] = defaultdict(list)
+    for i in left:
+        by_agent[claims[i].agent].append(i)
+    for j in right:
+        for i in by_agent.get(claims[j].agent, ()):
+            if pair_score(claims[i], claims[j]) is None:
+                return True
+    return False
+
+
+def _candidates(claims: Sequence[Claim]) -> Iterator[tuple[int, int]]:
+    """Pairs (i < j) worth scoring; the same pair may come up more than once."""
+    by_path: dict[str | None, list[int]] = defaultdict(list)
+    by_excerpt: dict[str, list[int]] = defaultdict(list)
+    by_symbol: dict[str, list[int]] = defaultdict(list)
+    by_rule: dict[tuple[str | None, int, str], list[int]] = defaultdict(list)
+    for i, c in enumerate(claims):
+        by_path[c.path].append(i)
+        if len(c.excerpt_key) >= MIN_SHARED_EXCERPT:
+            by_excerpt[c.excerpt_key].append(i)
+        for sym in c.symbols:
+            by_symbol[sym].append(i)
+        if c.deterministic and c.finding.rule and c.span is not None:
+            by_rule[(c.path, c.span[0], c.finding.rule)].append(i)
+    for group in by_path.values():
+        if len(group) <= PAIRWISE_LIMIT:
+            yield from _all_pairs(group)
+        else:
+            yield from _line_window(claims, group)
+    for group in by_excerpt.values():
+        yield from _all_pairs(group[:PAIRWISE_LIMIT])
+    for group in by_symbol.values():
+        if len(group) <= RARE_SYMBOL:
+            yield from _all_pairs(group)
+    for group in by_rule.values():
+        yield from pairwise(group)
+
+
+def _all_pairs(group: Sequence[int]) -> Iterable[tuple[int, int]]:
+    for n, i in enumerate(group):
+        for j in group[n + 1 :]:
+            yield (i, j) if i < j else (j, i)
+
+
+def _line_window(claims: Sequence[Claim], group: Sequence[int]) -> Iterable[tuple[int, int]]:
+    """Pairs of claims in one file whose lines are within NEAR_LINES, at most WINDOW each."""
+    lined = sorted((span, i) for i in group if (span := claims[i].span) is not None)
+    for n, ((_, end), i) in enumerate(lined):
+        for (start, _), j in lined[n + 1 : n + 1 + WINDOW]:
+            if start > end + NEAR_LINES:
+                break
+            yield (i, j) if i < j else (j, i)

@@ -1,0 +1,346 @@
+"""The consolidation engine: agent runs in, one checked and merged review out. Pure: reads the
+head tree only through the SourceTree it is given."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from deepreview.consolidate.claim import Claim
+from deepreview.consolidate.cluster import NEAR_LINES, cluster
+from deepreview.consolidate.consensus import family_of
+from deepreview.consolidate.fingerprint import fingerprint, words_fingerprint
+from deepreview.consolidate.ground import DiffIndex, Grounder
+from deepreview.consolidate.observations import (
+    merge_concerns,
+    merge_limitations,
+    merge_strengths,
+    texts,
+)
+from deepreview.consolidate.retro import build_retro, contributes
+from deepreview.consolidate.severity import RANK, decide
+from deepreview.consolidate.similarity import squash, symbols, text_key
+from deepreview.consolidate.summary import build_summary
+from deepreview.consolidate.tree import SourceTree
+from deepreview.consolidate.verdict import decide_verdict
+from deepreview.diff import Diff
+from deepreview.schema import (
+    SEVERITY_LETTER,
+    AgentRun,
+    AttributedConcern,
+    AttributedLimitation,
+    AttributedStrength,
+    AttributedText,
+    ConsolidatedFinding,
+    DeclinedFinding,
+    DroppedFinding,
+    Finding,
+    Location,
+    ReconciliationEntry,
+    RetroRow,
+    Severity,
+    SeverityChange,
+    SourceFinding,
+    Verdict,
+)
+
+__all__ = ["Consolidation", "ConsolidationInput", "consolidate", "fingerprint"]
+
+#: Locations listed per consolidated finding.
+MAX_LOCATIONS = 5
+
+DropKind = Literal["false-positive", "declined"]
+
+
+@dataclass(frozen=True)
+class ConsolidationInput:
+    """Everything consolidation reads: the runs, and optionally the diff, head tree, the
+    findings declined in earlier rounds and model-name prefix -> vendor family overrides."""
+
+    runs: Sequence[AgentRun]
+    diff: Diff | None = None
+    tree: SourceTree | None = None
+    declined: Sequence[DeclinedFinding] = ()
+    families: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Consolidation:
+    """The consolidated review: every report section that is computed from the agent runs."""
+
+    findings: list[ConsolidatedFinding]
+    concerns: list[AttributedConcern]
+    strengths: list[AttributedStrength]
+    testing: list[AttributedText]
+    documentation: list[AttributedText]
+    commit_structure: list[AttributedText]
+    limitations: list[AttributedLimitation]
+    dropped: list[DroppedFinding]
+    retro: list[RetroRow]
+    reconciliation: list[ReconciliationEntry]
+    verdict: Verdict
+    summary: str
+    notes: list[str]
+
+
+@dataclass
+class _Draft:
+    """A cluster on its way to becoming a ConsolidatedFinding (its id comes last)."""
+
+    members: list[Claim]
+    best: Claim
+    severity: Severity
+    changes: list[SeverityChange]
+    locations: list[Location]
+    fingerprint: str
+    opinions: int
+
+    def finish(self, finding_id: str, diff_index: DiffIndex) -> ConsolidatedFinding:
+        """The consolidated finding, with the best member's text and the others' gaps filled."""
+        best, members = self.best, self.members
+        with_excerpt = next((c for c in [best, *members] if c.finding.excerpt), best)
+        with_fix = next((c for c in [best, *members] if c.finding.fix), best)
+        agents: list[str] = []
+        for c in sorted(members, key=lambda c: (c.run_index, c.order)):
+            if c.agent not in agents:
+                agents.append(c.agent)
+        return ConsolidatedFinding(
+            id=finding_id,
+            fingerprint=self.fingerprint,
+            severity=self.severity,
+            category=best.finding.category,
+            title=best.finding.title,
+            body=best.finding.body,
+            locations=self.locations,
+            excerpt=with_excerpt.finding.excerpt,
+            excerpt_lang=with_excerpt.finding.excerpt_lang,
+            fix=with_fix.finding.fix,
+            agents=agents,
+            sources=[
+                SourceFinding(agent=c.agent, finding_id=c.finding.id, severity=c.finding.severity)
+                for c in members
+            ],
+            severity_changes=self.changes,
+            in_diff=diff_index.touches(self.locations),
+        )
+
+
+def consolidate(inp: ConsolidationInput) -> Consolidation:
+    """Ground every finding, merge duplicates across agents, decide severities, ids, verdict,
+    summary and retro. Same input, same output."""
+    diff_index = DiffIndex(inp.diff)
+    families = {r.display_name: family_of(r, inp.families) for r in inp.runs}
+    reviews = [(r.display_name, r.review) for r in inp.runs if contributes(r) and r.review]
+    ledger = _Ledger()
+    claims = _ground(inp.runs, Grounder(inp.tree, diff_index), families, ledger)
+    declined: dict[str, DeclinedFinding] = {}
+    for d in inp.declined:
+        declined.setdefault(d.fingerprint, d)
+    drafts: list[_Draft] = []
+    for members in cluster(claims):
+        draft = _draft(members)
+        prior = _declined(draft, declined)
+        if prior is None:
+            drafts.append(draft)
+            continue
+        reason = f"declined in round {prior.round}" + (f": {prior.reason}" if prior.reason else "")
+        for c in members:
+            ledger.drop(c.order, c.agent, c.finding, "declined", [*c.notes, reason])
+    findings = _number(drafts, diff_index, ledger)
+    dropped = ledger.dropped()
+    notes = []
+    if inp.tree is None and claims:
+        notes.append("No source tree was given: cited files, lines and excerpts are unverified.")
+    names = [r.display_name for r in inp.runs]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        notes.append(f"Several agents are named {name!r}; their findings are attributed together.")
+    return Consolidation(
+        findings=findings,
+        concerns=merge_concerns(reviews),
+        strengths=merge_strengths(reviews),
+        testing=texts(reviews, lambda r: r.testing),
+        documentation=texts(reviews, lambda r: r.documentation),
+        commit_structure=texts(reviews, lambda r: r.commit_structure),
+        limitations=merge_limitations(reviews),
+        dropped=dropped,
+        retro=build_retro(
+            inp.runs, findings, dropped, diff_index.paths if inp.diff is not None else None
+        ),
+        reconciliation=ledger.reconciliation(),
+        verdict=decide_verdict(findings, len(reviews), families),
+        summary=build_summary(inp.runs, findings, dropped, inp.diff, families),
+        notes=notes,
+    )
+
+
+class _Ledger:
+    """What became of every agent finding, keyed by its position among all findings."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, ReconciliationEntry] = {}
+        self._dropped: dict[int, DroppedFinding] = {}
+
+    def keep(
+        self, order: int, agent: str, f: Finding, into: ConsolidatedFinding, notes: list[str]
+    ) -> None:
+        self._entries[order] = ReconciliationEntry(
+            agent=agent,
+            finding_id=f.id,
+            consolidated_id=into.id,
+            from_severity=f.severity,
+            to_severity=into.severity,
+            note="; ".join(notes),
+        )
+
+    def drop(self, order: int, agent: str, f: Finding, kind: DropKind, notes: list[str]) -> None:
+        """Record a dropped finding; the last note is the reason."""
+        self._dropped[order] = DroppedFinding(
+            agent=agent, finding_id=f.id, title=f.title, kind=kind, reason=notes[-1]
+        )
+        self._entries[order] = ReconciliationEntry(
+            agent=agent,
+            finding_id=f.id,
+            consolidated_id=None,
+            from_severity=f.severity,
+            to_severity=None,
+            note="; ".join(notes),
+        )
+
+    def dropped(self) -> list[DroppedFinding]:
+        return [self._dropped[k] for k in sorted(self._dropped)]
+
+    def reconciliation(self) -> list[ReconciliationEntry]:
+        return [self._entries[k] for k in sorted(self._entries)]
+
+
+def _ground(
+    runs: Sequence[AgentRun], grounder: Grounder, families: Mapping[str, str], ledger: _Ledger
+) -> list[Claim]:
+    """Claims for every finding of the contributing runs that survives grounding."""
+    claims: list[Claim] = []
+    order = 0
+    for run_index, run in enumerate(runs):
+        if not contributes(run) or run.review is None:
+            continue
+        for f in run.review.findings:
+            g = grounder.ground(f)
+            if g.drop_reason is not None:
+                notes = [*g.notes, g.drop_reason]
+                ledger.drop(order, run.display_name, f, "false-positive", notes)
+            else:
+                exclude = frozenset(posixpath.basename(loc.path) for loc in g.locations)
+                claims.append(
+                    Claim(
+                        order=order,
+                        run_index=run_index,
+                        agent=run.display_name,
+                        kind=run.kind,
+                        family=families[run.display_name],
+                        finding=f,
+                        locations=g.locations,
+                        notes=g.notes,
+                        title_key=text_key(f.title),
+                        symbols=symbols(f"{f.title}\n{f.body}", exclude),
+                        excerpt_key=squash(f.excerpt or ""),
+                    )
+                )
+            order += 1
+    return claims
+
+
+def _draft(members: list[Claim]) -> _Draft:
+    """Severity, locations and fingerprint of one cluster."""
+    best = max(members, key=_completeness)
+    severity, changes = decide(members)
+    locations = _merged_locations([best, *members])
+    path = locations[0].path if locations else None
+    if path == best.path:
+        fingerprint_ = best.fingerprint
+    else:
+        fingerprint_ = words_fingerprint(path, best.words, best.finding.category)
+    return _Draft(
+        members=members,
+        best=best,
+        severity=severity,
+        changes=changes,
+        locations=locations,
+        fingerprint=fingerprint_,
+        opinions=len({c.family for c in members}),
+    )
+
+
+def _completeness(c: Claim) -> tuple[bool, bool, bool, bool, int, int]:
+    """Which member speaks for the cluster: excerpt and fix first, then precise location,
+    then the longest text; earliest on ties."""
+    located = bool(c.locations)
+    lined = c.span is not None
+    f = c.finding
+    return bool(f.excerpt), bool(f.fix), lined, located, len(f.title) + len(f.body), -c.order
+
+
+def _merged_locations(members: Sequence[Claim]) -> list[Location]:
+    """The best member's locations, then other members' places not already covered."""
+    out: list[Location] = []
+    for c in members:
+        for loc in c.locations:
+            if len(out) < MAX_LOCATIONS and not any(_covers(o, loc) for o in out):
+                out.append(loc)
+    return out
+
+
+def _covers(a: Location, b: Location) -> bool:
+    if a.path != b.path:
+        return False
+    if a.start_line is None or b.start_line is None:
+        return b.start_line is None
+    a_end = a.end_line or a.start_line
+    b_end = b.end_line or b.start_line
+    return b.start_line <= a_end + NEAR_LINES and a.start_line <= b_end + NEAR_LINES
+
+
+def _declined(draft: _Draft, declined: Mapping[str, DeclinedFinding]) -> DeclinedFinding | None:
+    """The declined finding this cluster repeats (by its own or any member's fingerprint)."""
+    if not declined:
+        return None
+    prints = [draft.fingerprint, *(c.fingerprint for c in draft.members)]
+    return next((declined[p] for p in prints if p in declined), None)
+
+
+def _sort_key(d: _Draft) -> tuple[int, bool, int, int, str, int, str, str]:
+    """Severity, grounded before unlocated, opinions, agents, then location and title."""
+    loc = d.locations[0] if d.locations else None
+    return (
+        RANK[d.severity],
+        loc is None,
+        -d.opinions,
+        -len({c.agent for c in d.members}),
+        loc.path if loc else "",
+        (loc.start_line or 0) if loc else 0,
+        d.best.finding.title,
+        d.fingerprint,
+    )
+
+
+def _number(
+    drafts: list[_Draft], diff_index: DiffIndex, ledger: _Ledger
+) -> list[ConsolidatedFinding]:
+    """Assign C1../I1../S1.. in report order and record each member's reconciliation."""
+    counters = dict.fromkeys(SEVERITY_LETTER.values(), 0)
+    out: list[ConsolidatedFinding] = []
+    for d in sorted(drafts, key=_sort_key):
+        letter = SEVERITY_LETTER[d.severity]
+        counters[letter] += 1
+        f = d.finish(f"{letter}{counters[letter]}", diff_index)
+        out.append(f)
+        changes = {(c.agent, c.finding_id): c.reason for c in d.changes}
+        for c in d.members:
+            notes = list(c.notes)
+            if len(d.members) > 1:
+                others = [f"{o.agent} {o.finding.id}" for o in d.members if o is not c]
+                notes.append(f"merged with {', '.join(others)}")
+            if (c.agent, c.finding.id) in changes:
+                notes.append(changes[(c.agent, c.finding.id)])
+            ledger.keep(c.order, c.agent, c.finding, f, notes)
+    return out

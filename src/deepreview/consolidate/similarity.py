@@ -1,0 +1,70 @@
+"""Text similarity used to recognize the same point made by different reviewers."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+_WORD = re.compile(r"[a-z0-9_]+")
+_BACKTICKED = re.compile(r"`([^`\n]{2,80})`")
+_LINE_SUFFIX = re.compile(r":\d+(?:-\d+)?$")
+_STOPWORDS = frozenset(
+    _WORD.findall(
+        "a an and are as at be by can do does for from has have if in into is it its may no not "
+        "of on or should that the this to was when which will with"
+    )
+)
+#: Backticked words too common in code to tie two findings together.
+_COMMON_SYMBOLS = frozenset(
+    _WORD.findall("none true false null nil self this return err error string int str bool dict")
+)
+
+
+@lru_cache(maxsize=8192)
+def _stem(word: str) -> str:
+    """A light stem: plural, -ed and -ing endings removed from longer words."""
+    for suffix in ("ing", "ed", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix) and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased, stemmed words of `text` without stopwords, in order."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+
+
+def text_key(text: str) -> str:
+    """The form of a title that similarity compares."""
+    return " ".join(content_words(text))
+
+
+def similarity(a_key: str, b_key: str) -> float:
+    """0..100: how alike two `text_key` values are, insensitive to word order.
+
+    The mean of token-set and token-sort ratios: the first forgives extra words, the second
+    keeps two titles sharing only a generic word ("missing", "test") apart.
+    """
+    if not a_key or not b_key:
+        return 0.0
+    return (fuzz.token_set_ratio(a_key, b_key) + fuzz.token_sort_ratio(a_key, b_key)) / 2
+
+
+def symbols(text: str, exclude: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Backticked identifiers in `text`, minus paths, file names in `exclude` and common words."""
+    found: set[str] = set()
+    for raw in _BACKTICKED.findall(text):
+        sym = _LINE_SUFFIX.sub("", raw.strip()).removesuffix("()")
+        if len(sym) < 3 or "/" in sym or " " in sym or sym in exclude:
+            continue
+        if sym.lower() in _COMMON_SYMBOLS or sym.isdigit():
+            continue
+        found.add(sym)
+    return frozenset(found)
+
+
+def squash(text: str) -> str:
+    """`text` with all whitespace removed, for whitespace-insensitive comparison."""
+    return "".join(text.split())

@@ -1,0 +1,144 @@
+"""Determinism (same input, byte-identical output, whatever the hash seed) and speed."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+from deepreview.consolidate import Consolidation, ConsolidationInput, consolidate
+from deepreview.schema import (
+    AgentReview,
+    AgentRun,
+    DeclinedFinding,
+    DesignConcern,
+    Finding,
+    Location,
+    Strength,
+)
+
+WORDS = ("race", "leak", "timeout", "retry", "cache", "lock", "parse", "encode", "shell", "close")
+AGENTS = [
+    ("Claude Opus 4.6", "claude-opus-4-6", "ai"),
+    ("Claude Sonnet 4.5", "claude-sonnet-4-5", "ai"),
+    ("Codex GPT 5.4", "gpt-5.4", "ai"),
+    ("Gemini 3.1 Pro", "gemini-3.1-pro", "ai"),
+    ("ruff", None, "analyzer"),
+]
+
+
+class MemTree:
+    def __init__(self, files: dict[str, list[str]]) -> None:
+        self.files = files
+
+    def read_lines(self, path: str) -> list[str] | None:
+        return self.files.get(path)
+
+
+def build(per_agent: int, n_files: int, seed: int = 7) -> ConsolidationInput:
+    """Agents raising overlapping findings over `n_files` files of 300 lines."""
+    rng = random.Random(seed)
+    files = {
+        f"pkg/mod{i}.py": [f"    value_{i}_{j} = compute(arg, {j})" for j in range(1, 301)]
+        for i in range(n_files)
+    }
+    runs = []
+    for name, model, kind in AGENTS:
+        findings = []
+        for k in range(per_agent):
+            i, j = rng.randrange(n_files), rng.randrange(1, 300)
+            path = f"pkg/mod{i}.py"
+            findings.append(
+                Finding(
+                    id=f"F{k + 1}",
+                    severity=rng.choice(["critical", "important", "suggestion"]),
+                    title=" ".join(rng.sample(WORDS, 3)) + f" in `value_{i}_{j}`",
+                    body=rng.choice(["", "Low-risk in practice.", "See `compute` for details."]),
+                    locations=[
+                        Location(
+                            path=rng.choice([path, f"./{path}", f"b/{path}"]),
+                            start_line=j + rng.randrange(-3, 4),
+                        )
+                    ],
+                    excerpt=files[path][j - 1] if k % 3 == 0 else None,
+                    rule="E501" if kind == "analyzer" else None,
+                    fix="fix it" if k % 4 == 0 else None,
+                )
+            )
+        review = AgentReview(
+            findings=findings,
+            concerns=[DesignConcern(title=f"{rng.choice(WORDS)} handling is scattered")],
+            strengths=[Strength(title=f"Good {rng.choice(WORDS)} tests")],
+            testing=f"{name} ran the tests.",
+        )
+        runs.append(
+            AgentRun.model_validate(
+                {
+                    "agent": name.split()[0].lower(),
+                    "display_name": name,
+                    "model": model,
+                    "kind": kind,
+                    "status": "ok",
+                    "duration_s": 60.0,
+                    "review": review,
+                    "files_read": sorted(rng.sample(sorted(files), min(5, n_files))),
+                }
+            )
+        )
+    declined = [DeclinedFinding(fingerprint="0" * 16, title="old", round=1, reason="no")]
+    return ConsolidationInput(runs=runs, tree=MemTree(files), declined=declined)
+
+
+def dump(result: Consolidation) -> str:
+    """The whole consolidation as JSON text."""
+    data = {}
+    for f in dataclasses.fields(result):
+        value = getattr(result, f.name)
+        if isinstance(value, list):
+            data[f.name] = [v if isinstance(v, str) else v.model_dump(mode="json") for v in value]
+        else:
+            data[f.name] = value if isinstance(value, str) else value.model_dump(mode="json")
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def test_same_input_gives_identical_output() -> None:
+    inp = build(per_agent=150, n_files=40)
+    first = dump(consolidate(inp))
+    assert dump(consolidate(inp)) == first
+    assert dump(consolidate(build(per_agent=150, n_files=40))) == first
+    assert len(json.loads(first)["findings"]) > 100
+
+
+def test_output_does_not_depend_on_the_hash_seed() -> None:
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [sys.executable, __file__],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
+    assert '"verdict"' in outputs.pop()
+
+
+def test_five_agents_two_thousand_findings_each_over_a_thousand_files() -> None:
+    inp = build(per_agent=2000, n_files=1000)
+    start = time.process_time()
+    result = consolidate(inp)
+    elapsed = time.process_time() - start
+    assert len(result.reconciliation) == 10_000
+    assert 3000 < len(result.findings) < 10_000
+    assert elapsed < 2.0, f"consolidation took {elapsed:.2f} s of CPU"
+
+
+if __name__ == "__main__":
+    print(dump(consolidate(build(per_agent=60, n_files=15))))

@@ -1,0 +1,174 @@
+"""Severity on the evidence, consolidated ids and order, fingerprints and declined findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepreview.consolidate import Consolidation, ConsolidationInput, consolidate, fingerprint
+from deepreview.schema import AgentReview, AgentRun, DeclinedFinding, Finding, Location
+
+
+def finding(
+    fid: str, severity: str, title: str, path: str | None = None, line: int | None = None, **kw: Any
+) -> Finding:
+    locations = [Location(path=path, start_line=line)] if path else []
+    return Finding.model_validate(
+        {"id": fid, "severity": severity, "title": title, "locations": locations, **kw}
+    )
+
+
+def agent(name: str, *findings: Finding) -> AgentRun:
+    review = AgentReview(findings=list(findings))
+    return AgentRun(agent=name.lower(), display_name=name, kind="ai", status="ok", review=review)
+
+
+def run(*runs: AgentRun, declined: tuple[DeclinedFinding, ...] = ()) -> Consolidation:
+    return consolidate(ConsolidationInput(runs=runs, declined=declined))
+
+
+def test_most_severe_claim_wins_and_the_raise_is_recorded() -> None:
+    out = run(
+        agent("Claude", finding("S1", "suggestion", "Unchecked error from `Close`", "f.go", 10)),
+        agent("Codex", finding("I2", "important", "Error from `Close` is ignored", "f.go", 10)),
+    )
+    [f] = out.findings
+    assert (f.id, f.severity) == ("I1", "important")
+    [change] = f.severity_changes
+    assert (change.agent, change.from_severity, change.to_severity) == (
+        "Claude",
+        "suggestion",
+        "important",
+    )
+    assert "Codex I2" in change.reason
+    assert out.retro[0].downgraded == {}
+
+
+def test_own_hedge_lowers_one_step_and_counts_as_downgrade() -> None:
+    body = "In practice this is theoretical: the input is validated upstream."
+    out = run(agent("Codex", finding("C1", "critical", "Path traversal", "srv.py", 4, body=body)))
+    [f] = out.findings
+    assert f.severity == "important"
+    assert f.severity_changes[0].reason == "its own text calls it theoretical"
+    assert out.retro[0].downgraded == {"C→I": 1}
+    entry = out.reconciliation[0]
+    assert (entry.from_severity, entry.to_severity, entry.consolidated_id) == (
+        "critical",
+        "important",
+        "I1",
+    )
+
+
+def test_hedged_claim_is_outweighed_by_an_unhedged_one() -> None:
+    out = run(
+        agent(
+            "Claude",
+            finding("C1", "critical", "Race on `state`", "s.py", 3, body="Only cosmetic impact."),
+        ),
+        agent("Codex", finding("C2", "critical", "Data race on `state`", "s.py", 3)),
+    )
+    assert out.findings[0].severity == "critical"
+    assert [c.agent for c in out.findings[0].severity_changes] == []
+
+
+def test_negated_hedge_does_not_lower() -> None:
+    body = "This is not theoretical: the crash reproduces on every run."
+    out = run(
+        agent("Codex", finding("I1", "important", "Crash on empty input", "p.py", 2, body=body))
+    )
+    assert out.findings[0].severity == "important"
+
+
+def test_suggestion_is_the_floor() -> None:
+    out = run(agent("Codex", finding("S1", "suggestion", "Cosmetic naming nit", "p.py", 2)))
+    assert out.findings[0].severity == "suggestion"
+    assert out.findings[0].severity_changes == []
+
+
+def test_ids_follow_severity_then_agreement_then_location() -> None:
+    out = run(
+        agent(
+            "Claude",
+            finding("S1", "suggestion", "Rename helper", "b.py", 1),
+            finding("I1", "important", "Leaks file handle", "z.py", 5),
+            finding("I2", "important", "Wrong default timeout", "a.py", 9),
+            finding("I3", "important", "General design worry"),
+            finding("C1", "critical", "Deletes user data", "m.py", 2),
+        ),
+        agent("Codex", finding("I9", "important", "File handle leak", "z.py", 5)),
+    )
+    assert [(f.id, f.title) for f in out.findings] == [
+        ("C1", "Deletes user data"),
+        ("I1", "Leaks file handle"),
+        ("I2", "Wrong default timeout"),
+        ("I3", "General design worry"),
+        ("S1", "Rename helper"),
+    ]
+
+
+def test_text_comes_from_the_most_complete_member() -> None:
+    out = run(
+        agent("Claude", finding("I1", "important", "Leak", "z.py", 5, body="short")),
+        agent(
+            "Codex",
+            finding(
+                "I2",
+                "important",
+                "File handle leak in `load`",
+                "z.py",
+                5,
+                body="`load` opens without closing",
+                excerpt="f = open(p)",
+                excerpt_lang="python",
+                fix="use with",
+            ),
+        ),
+    )
+    f = out.findings[0]
+    assert (f.title, f.excerpt, f.excerpt_lang, f.fix) == (
+        "File handle leak in `load`",
+        "f = open(p)",
+        "python",
+        "use with",
+    )
+    assert f.agents == ["Claude", "Codex"]
+
+
+def test_fingerprint_is_stable_across_small_rewordings_and_line_moves() -> None:
+    base = fingerprint("src/app.py", "Missing timeout on `requests.get` calls", "gap")
+    assert fingerprint("./src/app.py", "missing timeout on requests.get call.", "GAP") == base
+    assert fingerprint("src/app.py", "Timeout missing on the requests.get calls", "gap") == base
+    assert fingerprint("src/other.py", "Missing timeout on requests.get calls", "gap") != base
+    assert fingerprint("src/app.py", "Missing retry on requests.get calls", "gap") != base
+    assert fingerprint("src/app.py", "Missing timeout on requests.get calls", "regression") != base
+    assert len(base) == 16 and int(base, 16) >= 0
+    assert fingerprint(None, "x", "gap") == fingerprint("", "x", "gap")
+
+
+def test_declined_findings_are_dropped_with_their_round() -> None:
+    title = "Use a dataclass for options"
+    declined = DeclinedFinding(
+        fingerprint=fingerprint("opts.py", title, "style"), title=title, round=2, reason="by design"
+    )
+    out = run(
+        agent("Claude", finding("S1", "suggestion", title, "opts.py", 40, category="style")),
+        agent(
+            "Codex",
+            finding(
+                "S4",
+                "suggestion",
+                "Options should use a dataclass",
+                "opts.py",
+                41,
+                category="style",
+            ),
+        ),
+        declined=(declined,),
+    )
+    assert out.findings == []
+    assert [(d.agent, d.kind, d.reason) for d in out.dropped] == [
+        ("Claude", "declined", "declined in round 2: by design"),
+        ("Codex", "declined", "declined in round 2: by design"),
+    ]
+    assert out.verdict.decision == "Merge as-is"
+    assert [r.dropped for r in out.retro] == [1, 1]
+    assert [r.false_positives for r in out.retro] == [0, 0]
