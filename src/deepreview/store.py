@@ -117,6 +117,9 @@ class Store:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = path.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# deepreview's history, cache and reports\n*\n")
             self._db = sqlite3.connect(path, timeout=30)
             self._migrate()
         except (OSError, sqlite3.Error) as exc:

@@ -35,7 +35,10 @@ ENTRY_POINT_GROUP = "deepreview.agents"
 
 #: Environment variables that hold credentials. They are removed from every agent's
 #: environment and handed back only to the agent that declares it needs them.
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|AUTH|PAT)(?:_|$)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Agent(Protocol):
 
     @property
     def kind(self) -> AgentKind:
-        """"ai", "analyzer" or "builtin"."""
+        """ "ai", "analyzer" or "builtin"."""
         ...
 
     @property

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from deepreview import __version__
 from deepreview.agents.base import Agent, AgentKind, Availability
 from deepreview.context import ReviewContext
 from deepreview.redact import Redactor
 from deepreview.schema import AgentRun
 from deepreview.store import Store, cache_key
+from deepreview.version import __version__
 
 
 class CachedAgent:
@@ -19,9 +19,7 @@ class CachedAgent:
 
     default_enabled: ClassVar[bool] = True
 
-    def __init__(
-        self, inner: Agent, store: Store, prompt_version: str, redactor: Redactor
-    ) -> None:
+    def __init__(self, inner: Agent, store: Store, prompt_version: str, redactor: Redactor) -> None:
         self.inner = inner
         self.config = inner.config
         self.store = store

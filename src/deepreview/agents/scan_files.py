@@ -58,8 +58,11 @@ def is_test_path(path: str) -> bool:
 
 
 def is_doc_path(path: str) -> bool:
-    """Whether `path` is documentation: Markdown/reST/AsciiDoc/text, or under docs/ or doc/."""
+    """Whether `path` is documentation: Markdown/reST/AsciiDoc/text, or under docs/ or doc/,
+    and not part of the tests (fixtures)."""
     p = PurePosixPath(path)
+    if is_test_path(path):
+        return False
     return p.suffix.lower() in DOC_SUFFIXES or bool({"docs", "doc"}.intersection(p.parts[:-1]))
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from deepreview.agents.scan_files import excerpt_lang, is_test_path, split_comment, suffix
+from deepreview.agents.scan_files import (
+    excerpt_lang,
+    is_doc_path,
+    is_test_path,
+    split_comment,
+    suffix,
+)
 from deepreview.diff import FileDiff
 from deepreview.schema import Finding, Limitation, Location
 
@@ -58,6 +64,8 @@ _DEBUG: tuple[tuple[frozenset[str], re.Pattern[str], str, bool], ...] = (
 def limitations_in(fd: FileDiff) -> list[Limitation]:
     """TODO/FIXME/HACK/XXX/'temporary'/'for now'/'workaround' in comments of added lines."""
     found: list[Limitation] = []
+    if is_test_path(fd.path) and is_doc_path(fd.path):
+        return found  # test fixtures written as prose are data, not the author's notes
     for ln in fd.added():
         _, comment = split_comment(fd.path, ln.text)
         if not comment:

@@ -36,9 +36,11 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _TOKEN_HINT = re.compile(
     r"PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|xox|hooks\.slack|AIza|_live_|_test_|eyJ"
 )
-_NAME_HINT = re.compile(r"(?i)key|secret|token|passw|pwd|credential|auth")
+_NAME_HINT = re.compile(r"(?i)key|secret|token|passw|pwd|credential|auth(?!or)")
 
-_NAME = r"[A-Za-z0-9_.-]*(?:key|secret|token|passw(?:or)?d|pwd|credential|auth)[A-Za-z0-9_]*"
+_NAME = r"[A-Za-z0-9_.-]*(?:key|secret|token|passw(?:or)?d|pwd|credential|auth(?!or))[A-Za-z0-9_]*"
+#: Values that are addresses, not credentials.
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)*$")
 #: Quotes may be backslash-escaped, as in a tool's JSON output quoting the line.
 _QUOTED = re.compile(
     rf"(?i)(?P<name>{_NAME})\\?[\"']?\s*(?::=|=>|[:=])\s*[bru]?\\?(?P<q>[\"'])"
@@ -83,6 +85,7 @@ def _looks_random(value: str) -> bool:
         len(value) >= MIN_GENERIC_LENGTH
         and not any(p in lowered for p in _PLACEHOLDERS)
         and not value.startswith(("/", "./", "../", "~/"))
+        and not _EMAIL.match(value)
         and len(set(value)) > 4
         and shannon_entropy(value) >= MIN_ENTROPY
     )

@@ -11,20 +11,21 @@ from typing import NoReturn
 import click
 from rich.console import Console
 
-from deepreview import __version__
 from deepreview.agents.select import agent_statuses
 from deepreview.cli.progress import Progress
+from deepreview.cli.publish import publish_cmd
 from deepreview.config import ConfigError, load_config
 from deepreview.output import OutputError
-from deepreview.review import ReviewOptions, review
+from deepreview.pipeline import ReviewOptions, review
 from deepreview.schema import AgentReview, Report
 from deepreview.store import Store, StoreError
 from deepreview.target.git import TargetError, find_repo_root
 from deepreview.target.github import GitHubError
 from deepreview.target.resolve import TargetSpec
+from deepreview.version import __version__
 
 FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}
-FORMATS = ("md", "json")
+FORMATS = ("md", "json", "html", "sarif")
 
 
 def _fail(message: str) -> NoReturn:
@@ -184,3 +185,6 @@ def decline_cmd(finding: str, reason: str, cwd: Path) -> None:
     except StoreError as exc:
         _fail(str(exc))
     click.echo(f"declined {found.finding_id} of {found.review_id}: {found.title}")
+
+
+main.add_command(publish_cmd)

@@ -19,7 +19,6 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
-from deepreview import __version__
 from deepreview.render.durations import wall_clock
 from deepreview.render.languages import language_for
 from deepreview.render.markdown import SEVERITY_SECTIONS, appendix_body
@@ -41,6 +40,7 @@ from deepreview.schema import (
     ReconciliationEntry,
     Report,
 )
+from deepreview.version import __version__
 
 #: The report's sections between the findings and the optional process notes.
 SECTIONS_AFTER_FINDINGS = (
@@ -211,11 +211,12 @@ class AgentMarkdown:
     def block(self, text: str, prefix: str = "", shift: int = 3) -> Markup:
         """Block Markdown; its headings move `shift` levels down, ids start with `prefix`."""
         env = {"anchors": self._anchors, "prefix": prefix, "shift": shift}
-        return Markup(_markdown().render(text, env))
+        # markdown-it runs with raw HTML off and inert links: its output is escaped markup.
+        return Markup(_markdown().render(text, env))  # nosec B704
 
     def inline(self, text: str) -> Markup:
         """One line of inline Markdown (code spans, emphasis), line breaks folded."""
-        return Markup(_markdown().renderInline(" ".join(text.split())))
+        return Markup(_markdown().renderInline(" ".join(text.split())))  # nosec B704
 
 
 # --------------------------------------------------------------------------- the page's helpers

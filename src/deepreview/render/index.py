@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from deepreview import __version__
 from deepreview.render.html import TEMPLATES, slug
 from deepreview.schema import Report
+from deepreview.version import __version__
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
-from deepreview import __version__
 from deepreview.render.reviewers import failure_reason, is_failed, reviewer_name
 from deepreview.schema import AgentRun, ConsolidatedFinding, Location, Report, Severity
+from deepreview.version import __version__
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
