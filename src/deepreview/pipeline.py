@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deepreview.agents.base import Agent, current_environment
 from deepreview.agents.cached import CachedAgent
@@ -26,6 +27,7 @@ from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
 from deepreview.schema import AgentRun, DeclinedFinding, PullRequest, Report, ReportTarget
 from deepreview.store import Store
+from deepreview.target.changes import TreeState, changed_paths, describe, tree_state
 from deepreview.target.git import (
     TargetError,
     apply_patch,
@@ -35,14 +37,6 @@ from deepreview.target.git import (
     remote_url,
     worktree,
 )
-from deepreview.target.github import (
-    GitHubClient,
-    PullRequestInfo,
-    api_url,
-    fetch_pr_head,
-    github_token,
-    parse_pr_ref,
-)
 from deepreview.target.resolve import (
     ResolvedTarget,
     TargetSpec,
@@ -50,6 +44,9 @@ from deepreview.target.resolve import (
     resolve_target,
 )
 from deepreview.target.tree import DirectoryTree
+
+if TYPE_CHECKING:
+    from deepreview.target.github import PullRequestInfo
 
 #: What the report says when no AI reviewer took part.
 NO_AI_NOTE = (
@@ -147,6 +144,14 @@ def _remote_for(repo: Path, slug: str) -> str:
 def _resolve_pr(
     repo: Path, ref: str, environ: Mapping[str, str], work: Path
 ) -> tuple[ResolvedTarget, PullRequestInfo]:
+    from deepreview.target.github import (  # only PR reviews need the forge client
+        GitHubClient,
+        api_url,
+        fetch_pr_head,
+        github_token,
+        parse_pr_ref,
+    )
+
     slug, number = parse_pr_ref(ref)
     if slug is None:
         forge = forge_repo(remote_url(repo))
@@ -185,6 +190,27 @@ def _series(store: Store | None, pr_number: int | None, branch: str | None) -> _
     series_pr = next((r.pr_number for r in reversed(earlier) if r.pr_number), None)
     round_of = f"PR #{series_pr}" if pr_number is None and series_pr is not None else None
     return _Series(len(earlier) + 1, round_of, prior, store.declined(earlier))
+
+
+def _change_notes(
+    repo: Path, wt: Path, before: tuple[TreeState, TreeState], runs: Sequence[AgentRun]
+) -> list[str]:
+    """Notes naming the agents that ran while the user's checkout or the worktree changed."""
+    ran = ", ".join(r.display_name for r in runs if r.status != "skipped" and not r.cached)
+    notes: list[str] = []
+    changed = changed_paths(before[0], tree_state(repo))
+    if changed:
+        notes.append(
+            f"The checkout {repo} changed while agents ran ({describe(changed)}); agents that "
+            f"ran: {ran}. deepreview does not write there while agents run: check `git status`."
+        )
+    changed = changed_paths(before[1], tree_state(wt))
+    if changed:
+        notes.append(
+            f"The review worktree changed while agents ran ({describe(changed)}); agents that "
+            f"ran: {ran}. Findings were checked against the changed tree."
+        )
+    return notes
 
 
 def _wrap_cached(agents: Sequence[Agent], store: Store | None, redactor: Redactor) -> list[Agent]:
@@ -247,11 +273,13 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 untrusted_text=f"{pr_info.title}\n\n{pr_info.body}" if pr_info else "",
             )
             agents = _wrap_cached(selection.agents, store if options.use_cache else None, redactor)
+            before = (tree_state(repo), tree_state(wt))
             t0 = time.monotonic()
             runs = await run_agents(
                 agents, ctx, max_concurrency=config.max_concurrency, progress=safe_progress
             )
             runs = _unique_display_names([*runs, *selection.skipped])
+            notes += _change_notes(repo, wt, before, runs)
             result = consolidate(
                 ConsolidationInput(
                     runs=runs,
