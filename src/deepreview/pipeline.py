@@ -21,7 +21,7 @@ from deepreview.consolidate.engine import ConsolidationInput, consolidate
 from deepreview.consolidate.rounds import PriorRecord, match_rounds
 from deepreview.context import PriorRoundFinding, ReviewContext
 from deepreview.diff import Diff, parse_diff
-from deepreview.output import write_report
+from deepreview.output import write_index, write_report
 from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
@@ -325,6 +325,9 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         paths = write_report(report, out_dir, options.formats)
         if store is not None:
             store.add_review(report, paths.get("md") or next(iter(paths.values()), None))
+            if "html" in paths:
+                stored = [store.report(r.id) for r in store.reviews()]
+                paths["index"] = write_index(out_dir, stored, report.target.repo)
         return ReviewResult(report, paths)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ SECTIONS = [
 
 PLANTED = '''import os
 import subprocess
+import time
 
 AWS_ACCESS_KEY_ID = "AKIAQWERTYUIOPASDFGH"
 
@@ -178,3 +180,29 @@ def test_schema_command_prints_both_schemas(tmp_path: Path) -> None:
     assert set(data) == {"review", "report"}
     assert "findings" in data["review"]["properties"]
     assert "verdict" in data["report"]["properties"]
+
+
+def test_all_formats_and_an_index_of_reports(planted: Path, tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    for _ in range(2):
+        proc = deepreview(
+            planted,
+            "review",
+            "--agent",
+            "scan",
+            "--format",
+            "md,json,html,sarif",
+            "--output",
+            str(out),
+            "--no-cache",
+        )
+        assert proc.returncode == 0, proc.stderr
+        time.sleep(1.1)  # report ids have one-second resolution
+    pages = sorted(out.glob("*.html"))
+    assert [p.name for p in pages][-1] == "index.html" and len(pages) == 3
+    sarif = json.loads(next(out.glob("*.sarif")).read_text())
+    assert sarif["version"] == "2.1.0"
+    assert any(r["level"] == "error" for r in sarif["runs"][0]["results"])
+    index = (out / "index.html").read_text()
+    ids = [p.stem for p in pages if p.name != "index.html"]
+    assert index.index(ids[1]) < index.index(ids[0])  # newest first
