@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deepreview.render import render
+from deepreview.render.index import IndexEntry, render_index
 from deepreview.schema import Report
 
 EXTENSIONS: dict[str, str] = {"md": ".md", "json": ".json", "html": ".html", "sarif": ".sarif"}
@@ -18,32 +19,67 @@ class OutputError(Exception):
     """The report could not be written."""
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, fsync it, then rename it into place."""
+def stage(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path` and fsync it; return the temporary file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return Path(tmp)
 
 
 def write_report(report: Report, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
-    """Render `report` in each format into `out_dir/<id>.<ext>`; return the paths by format."""
+    """Render `report` in each format into `out_dir/<id>.<ext>`; return the paths by format.
+
+    All or nothing: every format is written to a temporary file first and renamed into place
+    only when all of them were written, so a full disk never leaves one format without the
+    others."""
     rendered = {fmt: render(report, fmt) for fmt in formats}
+    staged: dict[str, tuple[Path, Path]] = {}
+    placed: list[Path] = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths: dict[str, Path] = {}
         for fmt, text in rendered.items():
             path = out_dir / f"{report.id}{EXTENSIONS.get(fmt, '.' + fmt)}"
-            atomic_write(path, text)
-            paths[fmt] = path
-    except OSError as exc:
+            staged[fmt] = (stage(path, text), path)
+        for tmp, path in staged.values():
+            os.replace(tmp, path)
+            placed.append(path)
+    except BaseException as exc:
+        for leftover in [tmp for tmp, _ in staged.values()] + placed:
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
         where = exc.filename or out_dir
         raise OutputError(f"cannot write the report to {where}: {exc.strerror or exc}") from exc
-    return paths
+    return {fmt: path for fmt, (_, path) in staged.items()}
+
+
+def write_index(out_dir: Path, reports: Sequence[Report], repo: str | None = None) -> Path:
+    """(Re)write `out_dir/index.html`: every report with a page in `out_dir`, newest first."""
+    entries: list[IndexEntry] = []
+    for report in reports:
+        page = next(
+            (
+                f"{report.id}{ext}"
+                for ext in (".html", ".md")
+                if (out_dir / f"{report.id}{ext}").exists()
+            ),
+            None,
+        )
+        if page is not None:
+            entries.append(IndexEntry.of(report, page))
+    entries.sort(key=lambda e: (e.created_at, e.report_id), reverse=True)
+    path = out_dir / "index.html"
+    try:
+        os.replace(stage(path, render_index(entries, repo=repo)), path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
