@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from deepreview.agents.base import Agent, current_environment
 from deepreview.agents.cached import CachedAgent
+from deepreview.agents.pricing import cost_usd
 from deepreview.agents.select import select_agents
 from deepreview.config import Config, load_config
 from deepreview.consolidate.engine import ConsolidationInput, consolidate
@@ -213,6 +214,19 @@ def _change_notes(
     return notes
 
 
+def _priced(runs: Sequence[AgentRun], config: Config) -> list[AgentRun]:
+    """Costs from the configured price table, for models it names."""
+    if not config.prices:
+        return list(runs)
+    out: list[AgentRun] = []
+    for run in runs:
+        model = run.model
+        if model and any(model.startswith(m) for m in config.prices):
+            run = run.model_copy(update={"cost_usd": cost_usd(model, run.usage, config.prices)})
+        out.append(run)
+    return out
+
+
 def _wrap_cached(agents: Sequence[Agent], store: Store | None, redactor: Redactor) -> list[Agent]:
     if store is None:
         return list(agents)
@@ -278,7 +292,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             runs = await run_agents(
                 agents, ctx, max_concurrency=config.max_concurrency, progress=safe_progress
             )
-            runs = _unique_display_names([*runs, *selection.skipped])
+            runs = _unique_display_names([*_priced(runs, config), *selection.skipped])
             notes += _change_notes(repo, wt, before, runs)
             result = consolidate(
                 ConsolidationInput(

@@ -96,6 +96,7 @@ def test_three_ai_reviewers_agree_and_a_rate_limited_one_is_struck_through(
         )
         (repo / "deepreview.toml").write_text(
             'agents = ["claude", "codex", "gemini", "anthropic-api", "scan"]\n'
+            'prices = { "gpt-5.4" = [2.0, 10.0] }\n'
             '[agent.claude]\nmodel = "claude-opus-4-6"\neffort = "high"\n'
             '[agent.codex]\nmodel = "gpt-5.4"\n'
             '[agent.gemini]\nmodel = "gemini-3.1-pro"\n'
@@ -127,6 +128,14 @@ def test_three_ai_reviewers_agree_and_a_rate_limited_one_is_struck_through(
         assert sum(run["tool_calls"].values()) >= 1
         assert run["files_read"] == ["app/store.py"]
     assert "effort: high" in runs["claude"]["display_name"]
+    usage = runs["codex"]["usage"]
+    expected = (
+        (usage["input_tokens"] - usage["cached_input_tokens"]) * 2.0
+        + usage["cached_input_tokens"] * 2.0 * 0.1
+        + usage["output_tokens"] * 10.0
+    ) / 1e6
+    assert usage["output_tokens"] > 0
+    assert runs["codex"]["cost_usd"] == round(expected, 6)  # the configured price
 
     api = runs["anthropic-api"]
     assert api["status"] == "failed" and api["reason"].startswith("429")
