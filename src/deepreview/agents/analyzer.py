@@ -14,6 +14,7 @@ import importlib.util
 import re
 import sys
 import time
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -321,3 +322,16 @@ def _summary(tool: str, n_files: int, findings: Sequence[Finding]) -> str:
     )
     files = f"{n_files} changed file{'s' if n_files != 1 else ''}"
     return f"{tool} checked {files}: {counts or 'no issues'}."
+
+
+def pyproject_has_tool(root: Path, tool: str) -> bool:
+    """Whether `root/pyproject.toml` has a `[tool.<tool>]` table."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    section = data.get("tool")
+    return isinstance(section, dict) and tool in section

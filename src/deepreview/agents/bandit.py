@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
-from deepreview.agents.analyzer import AnalyzerAgent, ToolIssue, ToolOutput, ToolOutputError
+from deepreview.agents.analyzer import (
+    AnalyzerAgent,
+    ToolIssue,
+    ToolOutput,
+    ToolOutputError,
+    pyproject_has_tool,
+)
 from deepreview.schema import Severity
 
 #: Checks skipped when the repository has no bandit configuration: `assert` use, importing
@@ -17,15 +22,7 @@ DEFAULT_SKIPS = ("B101", "B404", "B603")
 
 def has_bandit_config(root: Path) -> bool:
     """Whether the repository's pyproject.toml has a [tool.bandit] table."""
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "bandit" in tool
+    return pyproject_has_tool(root, "bandit")
 
 
 def issue_severity(severity: str, confidence: str) -> Severity:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
-from deepreview.agents.analyzer import AnalyzerAgent, ToolIssue, ToolOutput, ToolOutputError
+from deepreview.agents.analyzer import (
+    AnalyzerAgent,
+    ToolIssue,
+    ToolOutput,
+    ToolOutputError,
+    pyproject_has_tool,
+)
 from deepreview.schema import Severity
 
 #: Rules used when the repository has no ruff configuration of its own.
@@ -22,15 +27,7 @@ def has_ruff_config(root: Path) -> bool:
     """Whether `root` holds ruff.toml, .ruff.toml or a pyproject.toml with [tool.ruff]."""
     if (root / "ruff.toml").is_file() or (root / ".ruff.toml").is_file():
         return True
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "ruff" in tool
+    return pyproject_has_tool(root, "ruff")
 
 
 def rule_severity(code: str) -> tuple[Severity, str]:
