@@ -16,20 +16,27 @@ from deepreview.agents.base import is_secret_name
 
 MIN_SECRET_LEN = 8
 
-TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p)
-    for p in (
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-        r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-        r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",
-        r"\bgithub_pat_[A-Za-z0-9_]{40,}\b",
-        r"\bglpat-[A-Za-z0-9_-]{20,}\b",
-        r"\bxox[abpors]-[A-Za-z0-9-]{10,}\b",
-        r"\bAIza[0-9A-Za-z_-]{35}\b",
-        r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}\b",
-        r"\b[rs]k_live_[0-9A-Za-z]{20,}\b",
-        r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b",
-    )
+#: Well-known credential formats, by kind. Used to mask text and, by `scan`, to find secrets.
+KNOWN_TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
+    ("GitHub token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("Slack webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
+    ("Stripe secret key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}\b")),
+    ("OpenAI or Anthropic key", re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}\b")),
+    ("JSON Web Token", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
+)
+#: A whole private-key block (or its unterminated start).
+PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)"
+)
+TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
+    PRIVATE_KEY_BLOCK,
+    *(pattern for _, pattern in KNOWN_TOKENS),
 )
 
 M = TypeVar("M", bound=BaseModel)

@@ -6,7 +6,6 @@ import asyncio
 import email.utils
 import json
 import random
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+
+from deepreview.redact import Redactor
 
 __all__ = [
     "RETRY_STATUSES",
@@ -44,9 +45,6 @@ _STATUS_REASON = {
     504: "gateway timeout",
     529: "overloaded",
 }
-
-#: Credential-looking strings that error messages sometimes echo back (masked or not).
-_TOKENISH = re.compile(r"\b(sk-[\w*.-]{4,}|AIza[\w-]{10,}|key-[\w*-]{8,})")
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def redact(text: str, secrets: tuple[str, ...], *, tokens: bool = True) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    return _TOKENISH.sub("***", text) if tokens else text
+    return Redactor().text(text) if tokens else text
 
 
 def _error_fields(body: Any) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 
 from deepreview.agents.scan_files import excerpt_lang
 from deepreview.diff import FileDiff
+from deepreview.redact import KNOWN_TOKENS
 from deepreview.schema import Finding, Location
 
 MIN_GENERIC_LENGTH = 16
@@ -23,18 +24,12 @@ MIN_ENTROPY = 3.5
 
 _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
-    ("GitHub token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
-    ("Slack webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,}")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
-    ("Stripe secret key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}\b")),
-    ("JSON Web Token", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
+    *KNOWN_TOKENS,
 )
 #: Cheap literal tests that let most lines skip the patterns above and below.
 _TOKEN_HINT = re.compile(
-    r"PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|xox|hooks\.slack|AIza|_live_|_test_|eyJ"
+    r"PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|AIza|_live_|_test_|"
+    r"sk-|eyJ"
 )
 _NAME_HINT = re.compile(r"(?i)key|secret|token|passw|pwd|credential|auth(?!or)")
 
