@@ -61,30 +61,60 @@ def test_near_lines_need_some_textual_link() -> None:
     assert len(unrelated.findings) == 2
 
 
-def test_shared_backticked_symbol_links_near_findings() -> None:
+def test_shared_specific_words_link_findings_a_function_apart() -> None:
+    body_a = "`stopInstance` reads the stale pid from the lease before `clearLease` runs."
+    body_b = "The stale pid in the lease is used by `stopInstance`; `clearLease` comes later."
+    filler = [
+        finding(f"S{i}", f"Unrelated {w} remark", "other.go", i * 40, body=f"About {w} only.")
+        for i, w in enumerate(("logging", "naming", "docs", "spacing"), 1)
+    ]
+    out = run(
+        agent(
+            "Claude",
+            finding("I1", "PID recycling kills the wrong process", "ctl.go", 50, body=body_a),
+            *filler,
+        ),
+        agent(
+            "Codex",
+            finding("I2", "Forced stop trusts an old process id", "ctl.go", 66, body=body_b),
+        ),
+    )
+    assert ["Claude:I1", "Codex:I2"] in groups(out)
+
+
+def test_a_shared_symbol_alone_does_not_link_different_defects() -> None:
     out = run(
         agent(
             "Claude",
             finding(
                 "I1",
-                "PID recycling can kill the wrong process",
+                "Lock is never released on error",
                 "ctl.go",
                 50,
-                body="`stopInstance` reads the PID before it is cleared",
+                body="`stopInstance` returns early and keeps the mutex held.",
             ),
         ),
         agent(
             "Codex",
             finding(
-                "I2",
-                "Stale process id used during forced stop",
+                "S2",
+                "Misleading log message wording",
                 "ctl.go",
                 55,
-                body="`stopInstance` runs first",
+                body="`stopInstance` logs 'started' when it stops.",
             ),
         ),
     )
-    assert len(out.findings) == 1
+    assert len(out.findings) == 2
+
+
+def test_a_bare_file_name_and_its_full_path_are_one_file() -> None:
+    title = "Nil map write in `applySpec`"
+    out = run(
+        agent("Claude", finding("I1", title, "app_controller.go", 44)),
+        agent("Codex", finding("I3", title, "pkg/app/app_controller.go", 45)),
+    )
+    assert groups(out) == [["Claude:I1", "Codex:I3"]]
 
 
 def test_far_apart_different_defects_in_one_file_stay_apart() -> None:

@@ -127,7 +127,8 @@ def test_findings_and_reconciliation(out: Consolidation) -> None:
         ("Codex GPT 5.4", "I2", "I2", "important"),
     ]
     assert out.reconciliation[3].note == (
-        "merged with Claude Opus 4.6 I1; its own text calls it unreachable"
+        "merged with Claude Opus 4.6 I1; only Codex GPT 5.4 rated it critical; "
+        "Claude Opus 4.6 I1 supports important"
     )
 
 

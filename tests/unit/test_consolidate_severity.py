@@ -17,30 +17,98 @@ def finding(
     )
 
 
-def agent(name: str, *findings: Finding) -> AgentRun:
+def agent(name: str, *findings: Finding, kind: str = "ai") -> AgentRun:
     review = AgentReview(findings=list(findings))
-    return AgentRun(agent=name.lower(), display_name=name, kind="ai", status="ok", review=review)
+    return AgentRun.model_validate(
+        {
+            "agent": name.lower(),
+            "display_name": name,
+            "kind": kind,
+            "status": "ok",
+            "review": review,
+        }
+    )
 
 
 def run(*runs: AgentRun, declined: tuple[DeclinedFinding, ...] = ()) -> Consolidation:
     return consolidate(ConsolidationInput(runs=runs, declined=declined))
 
 
-def test_most_severe_claim_wins_and_the_raise_is_recorded() -> None:
+def test_two_vendors_disagreeing_take_the_level_both_support() -> None:
     out = run(
         agent("Claude", finding("S1", "suggestion", "Unchecked error from `Close`", "f.go", 10)),
         agent("Codex", finding("I2", "important", "Error from `Close` is ignored", "f.go", 10)),
     )
     [f] = out.findings
-    assert (f.id, f.severity) == ("I1", "important")
+    assert (f.id, f.severity) == ("S1", "suggestion")
     [change] = f.severity_changes
     assert (change.agent, change.from_severity, change.to_severity) == (
-        "Claude",
-        "suggestion",
+        "Codex",
         "important",
+        "suggestion",
     )
-    assert "Codex I2" in change.reason
-    assert out.retro[0].downgraded == {}
+    assert change.reason == "only Codex rated it important; Claude S1 supports suggestion"
+    assert out.retro[1].downgraded == {"I→S": 1}
+
+
+def test_three_vendors_take_the_second_most_severe_opinion() -> None:
+    title = "Deadlock when the watcher stops"
+    out = run(
+        agent("Claude", finding("I1", "important", title, "w.go", 5)),
+        agent("Codex", finding("C1", "critical", title, "w.go", 5)),
+        agent("Gemini", finding("S1", "suggestion", title, "w.go", 5)),
+    )
+    [f] = out.findings
+    assert f.severity == "important"
+    assert {(c.agent, c.to_severity) for c in f.severity_changes} == {
+        ("Codex", "important"),
+        ("Gemini", "important"),
+    }
+
+
+def test_two_models_of_one_vendor_are_one_opinion() -> None:
+    title = "Token written to the log"
+    out = run(
+        agent("Claude Opus", finding("C1", "critical", title, "a.py", 3)),
+        agent("Claude Sonnet", finding("C1", "critical", title, "a.py", 3)),
+        agent("Codex", finding("I1", "important", title, "a.py", 3)),
+    )
+    assert out.findings[0].severity == "important"
+    # configured families can make them two vendors
+    split = consolidate(
+        ConsolidationInput(
+            runs=[
+                agent("Claude Opus", finding("C1", "critical", title, "a.py", 3)),
+                agent("Claude Sonnet", finding("C1", "critical", title, "a.py", 3)),
+                agent("Codex", finding("I1", "important", title, "a.py", 3)),
+            ],
+            families={"claude opus": "Opus", "claude sonnet": "Sonnet"},
+        )
+    )
+    assert split.findings[0].severity == "critical"
+
+
+def test_a_critical_needs_a_second_vendor_when_several_reviewed() -> None:
+    out = run(
+        agent("Claude", finding("C1", "critical", "Deletes user data", "m.py", 2)),
+        agent("Codex", finding("S1", "suggestion", "Rename helper", "b.py", 1)),
+    )
+    crit = next(f for f in out.findings if f.title == "Deletes user data")
+    assert crit.severity == "important"
+    assert crit.severity_changes[0].reason == (
+        "only Claude rated it critical; a critical needs a second vendor"
+    )
+    alone = run(agent("Claude", finding("C1", "critical", "Deletes user data", "m.py", 2)))
+    assert alone.findings[0].severity == "critical"
+
+
+def test_an_analyzer_critical_stands_on_its_own() -> None:
+    hit = finding("C1", "critical", "Hard-coded password", "cfg.py", 3, rule="S105")
+    out = run(
+        agent("bandit", hit, kind="analyzer"),
+        agent("Claude", finding("S1", "suggestion", "Rename helper", "b.py", 1)),
+    )
+    assert out.findings[0].severity == "critical"
 
 
 def test_own_hedge_lowers_one_step_and_counts_as_downgrade() -> None:
@@ -48,7 +116,7 @@ def test_own_hedge_lowers_one_step_and_counts_as_downgrade() -> None:
     out = run(agent("Codex", finding("C1", "critical", "Path traversal", "srv.py", 4, body=body)))
     [f] = out.findings
     assert f.severity == "important"
-    assert f.severity_changes[0].reason == "its own text calls it theoretical"
+    assert f.severity_changes[0].reason == "its supporting agents call it theoretical"
     assert out.retro[0].downgraded == {"C→I": 1}
     entry = out.reconciliation[0]
     assert (entry.from_severity, entry.to_severity, entry.consolidated_id) == (
@@ -58,7 +126,7 @@ def test_own_hedge_lowers_one_step_and_counts_as_downgrade() -> None:
     )
 
 
-def test_hedged_claim_is_outweighed_by_an_unhedged_one() -> None:
+def test_hedge_counts_only_when_every_supporter_hedges() -> None:
     out = run(
         agent(
             "Claude",
@@ -67,7 +135,13 @@ def test_hedged_claim_is_outweighed_by_an_unhedged_one() -> None:
         agent("Codex", finding("C2", "critical", "Data race on `state`", "s.py", 3)),
     )
     assert out.findings[0].severity == "critical"
-    assert [c.agent for c in out.findings[0].severity_changes] == []
+    assert out.findings[0].severity_changes == []
+
+
+def test_unreachable_code_as_the_defect_is_not_a_hedge() -> None:
+    body = "The branch is unreachable, so the validation never runs."
+    out = run(agent("Codex", finding("I1", "important", "Dead check", "v.py", 8, body=body)))
+    assert out.findings[0].severity == "important"
 
 
 def test_negated_hedge_does_not_lower() -> None:
@@ -94,7 +168,11 @@ def test_ids_follow_severity_then_agreement_then_location() -> None:
             finding("I3", "important", "General design worry"),
             finding("C1", "critical", "Deletes user data", "m.py", 2),
         ),
-        agent("Codex", finding("I9", "important", "File handle leak", "z.py", 5)),
+        agent(
+            "Codex",
+            finding("I9", "important", "File handle leak", "z.py", 5),
+            finding("C4", "critical", "Deletes user data", "m.py", 2),
+        ),
     )
     assert [(f.id, f.title) for f in out.findings] == [
         ("C1", "Deletes user data"),

@@ -74,13 +74,14 @@ def test_important_findings_need_fixes_and_agreement_is_counted() -> None:
 
 def test_any_critical_means_rework_and_at_most_three_are_named() -> None:
     crit = [finding(f"C{i}", "critical", f"Critical problem number {i}", i * 50) for i in range(5)]
-    out = run(agent("Claude Opus 4.6", *crit), agent("Codex GPT 5.4", crit[0]))
+    out = run(agent("Claude Opus 4.6", *crit), agent("Codex GPT 5.4", *crit[:3]))
     assert out.verdict.decision == "Rework"
     assert out.verdict.reason.startswith("C1 Critical problem number 0 (both agents agree), C2 ")
     assert out.verdict.reason.endswith(
-        "C3 Critical problem number 2 (raised by Claude Opus 4.6) and two more critical findings"
-        " must be fixed before merging."
+        "C3 Critical problem number 2 (both agents agree) must be fixed before merging."
     )
+    # the two criticals only one vendor rated critical are important
+    assert [f.id for f in out.findings] == ["C1", "C2", "C3", "I1", "I2"]
     assert out.verdict.reason.count(". ") == 0
 
 

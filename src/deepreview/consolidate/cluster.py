@@ -1,8 +1,11 @@
 """Clustering: findings from different agents about the same defect become one group.
 
-Candidate pairs come only from cheap indexes — same file (all pairs in small files, a line
+Candidate pairs come only from cheap indexes — same file name (all pairs in small files, a line
 window in large ones), identical excerpt, a rare shared backticked symbol, an analyzer rule on
 one line — so the cost stays about linear in the number of findings.
+
+Two agents' findings are the same defect when their places and their words agree: the nearer
+the cited lines, the less the texts (title and body, TF-IDF weighted) need to share.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 
 from deepreview.consolidate.claim import Claim
-from deepreview.consolidate.similarity import similarity
+from deepreview.consolidate.similarity import cosine, similarity
 
 #: Two line ranges at most this far apart are "near".
 NEAR_LINES = 5
+#: Two line ranges at most this far apart are "close" (the same function, typically).
+CLOSE_LINES = 20
+#: Text cosine (title and body) that links two agents' findings, by how their places relate.
+LINK_COSINE = {"overlap": 0.12, "near": 0.15, "close": 0.15, "file": 0.2, "other": 0.35}
 #: Files with at most this many findings compare every pair.
 PAIRWISE_LIMIT = 48
 #: In larger files, how many following findings (by line) each finding is compared with.
@@ -59,32 +66,40 @@ def cluster(claims: Sequence[Claim]) -> list[list[Claim]]:
 
 
 def pair_score(a: Claim, b: Claim) -> float | None:
-    """How strongly two claims look like the same defect; None when they are distinct."""
+    """How strongly two claims look like the same defect; None when they are distinct.
+
+    One agent's two findings merge only as near duplicates (close lines and almost the same
+    title, or the same excerpt). Across agents: the same excerpt merges; otherwise the texts'
+    cosine must reach LINK_COSINE for how the places relate (overlapping lines, near, close,
+    same file, other files), or the titles must be alike; across files a rare shared symbol is
+    required too.
+    """
     if a.deterministic and b.deterministic and a.finding.rule and b.finding.rule:
         return 400.0 if _same_analyzer_hit(a, b) else None  # different rules, different issues
     shared = not a.symbols.isdisjoint(b.symbols)
     same_excerpt = len(a.excerpt_key) >= MIN_SHARED_EXCERPT and a.excerpt_key == b.excerpt_key
     rel = _relation(a, b)
     if not same_excerpt and (
-        (rel == "other" and not shared)
-        or (a.agent == b.agent and rel not in ("overlap", "near"))
-        or (rel in ("file", "other") and not shared and a.words.isdisjoint(b.words))
+        (rel == "other" and not shared) or (a.agent == b.agent and rel not in ("overlap", "near"))
     ):
-        return None  # cheap rejections before the fuzzy comparison
+        return None  # cheap rejections before the text comparison
     sim = similarity(a.title_key, b.title_key)
     if a.agent == b.agent:
         near_duplicate = (rel in ("overlap", "near") and sim >= 90) or (same_excerpt and sim >= 70)
         return 300.0 + sim if near_duplicate else None
     if same_excerpt:
         return 200.0 + sim
-    if rel == "overlap" and (sim >= 35 or shared):
-        return 150.0 + sim
-    if rel == "near" and (sim >= 50 or shared):
-        return 100.0 + sim
-    if rel == "file" and (sim >= 75 or (sim >= 60 and shared)):
-        return 50.0 + sim
-    if rel == "other" and sim >= 85 and shared:
-        return sim
+    cos = cosine(a.vector, b.vector)
+    linked = cos >= LINK_COSINE[rel]
+    base = {"overlap": 150.0, "near": 100.0, "close": 100.0, "file": 50.0, "other": 0.0}[rel]
+    if rel == "overlap" and (linked or sim >= 60):
+        return base + 100 * cos
+    if rel in ("near", "close") and (linked or sim >= 75):
+        return base + 100 * cos
+    if rel == "file" and (linked or sim >= 85):
+        return base + 100 * cos
+    if rel == "other" and (linked or sim >= 85):
+        return base + 100 * cos
     return None
 
 
@@ -100,8 +115,9 @@ def _same_analyzer_hit(a: Claim, b: Claim) -> bool:
 
 
 def _relation(a: Claim, b: Claim) -> str:
-    """overlap / near (same file, lines within NEAR_LINES) / file (same file) / other."""
-    if a.path is None or a.path != b.path:
+    """overlap / near (same file, lines within NEAR_LINES) / close (within CLOSE_LINES) / file
+    (same file) / other."""
+    if not same_file(a.path, b.path):
         return "other"
     sa, sb = a.span, b.span
     if sa is None or sb is None:
@@ -109,7 +125,19 @@ def _relation(a: Claim, b: Claim) -> str:
     gap = max(sa[0], sb[0]) - min(sa[1], sb[1])
     if gap <= 0:
         return "overlap"
-    return "near" if gap <= NEAR_LINES else "file"
+    if gap <= NEAR_LINES:
+        return "near"
+    return "close" if gap <= CLOSE_LINES else "file"
+
+
+def same_file(a: str | None, b: str | None) -> bool:
+    """Equal paths, or one a trailing part of the other (`x.go` cited bare, `pkg/x.go` in full)."""
+    if a is None or b is None:
+        return False
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return long.endswith("/" + short)
 
 
 def _conflict(claims: Sequence[Claim], left: list[int], right: list[int]) -> bool:
@@ -126,12 +154,12 @@ def _conflict(claims: Sequence[Claim], left: list[int], right: list[int]) -> boo
 
 def _candidates(claims: Sequence[Claim]) -> Iterator[tuple[int, int]]:
     """Pairs (i < j) worth scoring; the same pair may come up more than once."""
-    by_path: dict[str | None, list[int]] = defaultdict(list)
+    by_path: dict[str | None, list[int]] = defaultdict(list)  # by file name
     by_excerpt: dict[str, list[int]] = defaultdict(list)
     by_symbol: dict[str, list[int]] = defaultdict(list)
     by_rule: dict[tuple[str | None, int, str], list[int]] = defaultdict(list)
     for i, c in enumerate(claims):
-        by_path[c.path].append(i)
+        by_path[c.file_name].append(i)
         if len(c.excerpt_key) >= MIN_SHARED_EXCERPT:
             by_excerpt[c.excerpt_key].append(i)
         for sym in c.symbols:
@@ -159,10 +187,10 @@ def _all_pairs(group: Sequence[int]) -> Iterable[tuple[int, int]]:
 
 
 def _line_window(claims: Sequence[Claim], group: Sequence[int]) -> Iterable[tuple[int, int]]:
-    """Pairs of claims in one file whose lines are within NEAR_LINES, at most WINDOW each."""
+    """Pairs of claims in one file whose lines are within CLOSE_LINES, at most WINDOW each."""
     lined = sorted((span, i) for i in group if (span := claims[i].span) is not None)
     for n, ((_, end), i) in enumerate(lined):
         for (start, _), j in lined[n + 1 : n + 1 + WINDOW]:
-            if start > end + NEAR_LINES:
+            if start > end + CLOSE_LINES:
                 break
             yield (i, j) if i < j else (j, i)

@@ -21,7 +21,7 @@ from deepreview.consolidate.observations import (
 )
 from deepreview.consolidate.retro import build_retro, contributes
 from deepreview.consolidate.severity import RANK, decide
-from deepreview.consolidate.similarity import squash, symbols, text_key
+from deepreview.consolidate.similarity import squash, symbols, text_key, weigh
 from deepreview.consolidate.summary import build_summary
 from deepreview.consolidate.tree import SourceTree
 from deepreview.consolidate.verdict import decide_verdict
@@ -138,9 +138,10 @@ def consolidate(inp: ConsolidationInput) -> Consolidation:
     declined: dict[str, DeclinedFinding] = {}
     for d in inp.declined:
         declined.setdefault(d.fingerprint, d)
+    vendors = len({families[name] for name, _ in reviews})
     drafts: list[_Draft] = []
     for members in cluster(claims):
-        draft = _draft(members)
+        draft = _draft(members, vendors)
         prior = _declined(draft, declined)
         if prior is None:
             drafts.append(draft)
@@ -247,13 +248,16 @@ def _ground(
                     )
                 )
             order += 1
+    vectors = weigh([f"{c.finding.title}\n{c.finding.body}" for c in claims])
+    for c, vector in zip(claims, vectors, strict=True):
+        c.vector = vector
     return claims
 
 
-def _draft(members: list[Claim]) -> _Draft:
-    """Severity, locations and fingerprint of one cluster."""
+def _draft(members: list[Claim], vendors: int) -> _Draft:
+    """Severity, locations and fingerprint of one cluster (`vendors`: how many reviewed)."""
     best = max(members, key=_completeness)
-    severity, changes = decide(members)
+    severity, changes = decide(members, vendors)
     locations = _merged_locations([best, *members])
     path = locations[0].path if locations else None
     if path == best.path:

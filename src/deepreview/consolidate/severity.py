@@ -1,4 +1,17 @@
-"""Severity of a merged finding, decided on the evidence, with every change recorded."""
+"""Severity of a merged finding, decided on the evidence, with every change recorded.
+
+Rules, applied to the claims that survived grounding:
+
+1. One opinion per vendor: a vendor's opinion is the most severe claim its agents make (two
+   models of one vendor are one opinion).
+2. Corroboration: the finding takes the most severe level that at least two vendors' opinions
+   reach; raised by one vendor only, it takes that vendor's level.
+3. A critical needs a second vendor: when several vendors reviewed the change and only one
+   calls the finding critical, it is important (analyzer and built-in checks are evidence of
+   their own and keep their level).
+4. Own hedge: when every supporting claim itself calls the issue low-risk, theoretical,
+   cosmetic or unreachable in practice, the level drops one step.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +26,15 @@ SHORT: dict[Severity, str] = {"critical": "C", "important": "I", "suggestion": "
 
 #: Words by which a reviewer concedes its own finding matters little.
 _HEDGE = re.compile(
-    r"\b(unreachable|not reachable|low[- ]risk|cosmetic|theoretical(?:ly)?|"
-    r"purely stylistic|unlikely in practice)\b",
+    r"\b(low[- ]risk|low[- ]impact|cosmetic|theoretical(?:ly)?|purely stylistic"
+    r"|unlikely in practice|(?:unreachable|not reachable) (?:in practice|today|currently))\b",
     re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(not|never|isn't|is not|hardly|no longer)\s+(?:\w+\s+){0,2}$", re.I)
 
 
 def hedge(text: str) -> str | None:
-    """The first word in `text` that calls the finding low-stakes, unless it is negated."""
+    """The first phrase in `text` that calls the finding low-stakes, unless it is negated."""
     for match in _HEDGE.finditer(text):
         if not _NEGATION.search(text[max(0, match.start() - 40) : match.start()]):
             return match.group(1).lower()
@@ -33,34 +46,44 @@ def lower(severity: Severity) -> Severity:
     return SEVERITIES[min(RANK[severity] + 1, len(SEVERITIES) - 1)]
 
 
-def decide(members: Sequence[Claim]) -> tuple[Severity, list[SeverityChange]]:
-    """The most severe claim among `members`, each lowered one step when its own text hedges;
-    plus a SeverityChange for every member whose severity differs from the result."""
-    effective: list[tuple[Severity, str | None]] = []
+def decide(members: Sequence[Claim], vendors: int = 1) -> tuple[Severity, list[SeverityChange]]:
+    """The severity of a cluster by the module's rules, and a SeverityChange (with its reason)
+    for every member whose own severity differs. `vendors`: how many vendors reviewed the
+    change (rule 3 needs more than one)."""
+    opinions: dict[str, Claim] = {}
     for c in members:
-        word = hedge(f"{c.finding.title}\n{c.finding.body}")
-        own = c.finding.severity
-        effective.append((lower(own) if word else own, word))
-    result = min((sev for sev, _ in effective), key=RANK.__getitem__)
-    decisive = next(c for c, (sev, _) in zip(members, effective, strict=True) if sev == result)
-    changes: list[SeverityChange] = []
-    for c, (_, word) in zip(members, effective, strict=True):
-        own = c.finding.severity
-        if own == result:
-            continue
-        if RANK[own] < RANK[result]:  # only a hedge lowers a claim below its own rating
-            reason = f"its own text calls it {word}"
-        else:
-            reason = f"merged with {decisive.agent} {decisive.finding.id}, which supports {result}"
-        changes.append(
-            SeverityChange(
-                agent=c.agent,
-                finding_id=c.finding.id,
-                from_severity=own,
-                to_severity=result,
-                reason=reason,
-            )
+        held = opinions.get(c.family)
+        if held is None or RANK[c.finding.severity] < RANK[held.finding.severity]:
+            opinions[c.family] = c
+    ranked = sorted(opinions.values(), key=lambda c: (RANK[c.finding.severity], c.order))
+    decisive = ranked[1] if len(ranked) > 1 else ranked[0]
+    result = decisive.finding.severity
+    why = f"{decisive.agent} {decisive.finding.id} supports {result}"
+    if len(ranked) > 1 and ranked[0].finding.severity != result:
+        why = f"only {ranked[0].agent} rated it {ranked[0].finding.severity}; " + why
+    if (
+        result == "critical"
+        and len(ranked) == 1
+        and vendors > 1
+        and not any(c.deterministic for c in members)
+    ):
+        result = "important"
+        why = f"only {decisive.agent} rated it critical; a critical needs a second vendor"
+    hedges = [hedge(f"{c.finding.title}\n{c.finding.body}") for c in members]
+    if all(hedges) and result != "suggestion":
+        result = lower(result)
+        why = f"its supporting agents call it {hedges[0]}"
+    changes = [
+        SeverityChange(
+            agent=c.agent,
+            finding_id=c.finding.id,
+            from_severity=c.finding.severity,
+            to_severity=result,
+            reason=why,
         )
+        for c in members
+        if c.finding.severity != result
+    ]
     return result, changes
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -68,3 +71,29 @@ def symbols(text: str, exclude: frozenset[str] = frozenset()) -> frozenset[str]:
 def squash(text: str) -> str:
     """`text` with all whitespace removed, for whitespace-insensitive comparison."""
     return "".join(text.split())
+
+
+#: A text's words weighted by TF-IDF and scaled to unit length.
+Vector = dict[str, float]
+
+
+def weigh(texts: Sequence[str]) -> list[Vector]:
+    """TF-IDF vectors of `texts` (content words; IDF over `texts` themselves), unit length, so
+    words every finding uses count little and the rare identifiers two findings share count
+    much."""
+    bags = [Counter(content_words(t)) for t in texts]
+    df: Counter[str] = Counter(w for bag in bags for w in bag)
+    n = len(bags)
+    vectors: list[Vector] = []
+    for bag in bags:
+        vec = {w: (1 + math.log(c)) * math.log(1 + n / df[w]) for w, c in bag.items()}
+        norm = math.sqrt(sum(x * x for x in vec.values()))
+        vectors.append({w: x / norm for w, x in vec.items()} if norm else {})
+    return vectors
+
+
+def cosine(a: Vector, b: Vector) -> float:
+    """0..1: the cosine of two `weigh` vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(w, 0.0) for w, x in a.items())

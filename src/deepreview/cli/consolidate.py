@@ -1,0 +1,69 @@
+"""`deepreview consolidate`: merge reviews written elsewhere into one report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+
+from deepreview.offline import OfflineError, consolidate_reviews, review_spec
+from deepreview.output import OutputError, write_report
+from deepreview.render import RENDERERS
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"deepreview: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("consolidate")
+@click.option(
+    "--review",
+    "specs",
+    multiple=True,
+    required=True,
+    metavar="NAME=FILE",
+    help="A reviewer's answer (JSON review or Markdown); FILE alone takes NAME from its stem.",
+)
+@click.option(
+    "--repo", type=click.Path(path_type=Path), help="Check citations against this git repository."
+)
+@click.option("--head", metavar="SHA", help="The reviewed commit in --repo (default: HEAD).")
+@click.option(
+    "--format", "formats", default="md,json", show_default=True, help="Comma-separated formats."
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    default=".",
+    show_default=True,
+    help="Output folder.",
+)
+def consolidate_cmd(
+    specs: tuple[str, ...], repo: Path | None, head: str | None, formats: str, output_dir: Path
+) -> None:
+    """Consolidate agent reviews given as files into one verified report."""
+    fmts = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = [f for f in fmts if f not in RENDERERS]
+    if unknown or not fmts:
+        _fail(f"unknown format {', '.join(unknown) or '(none)'}; choose from md, json, html, sarif")
+    reviews: list[tuple[str, str]] = []
+    try:
+        for spec in specs:
+            name, path = review_spec(spec)
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                raise OfflineError(f"cannot read {path}: {exc.strerror or exc}") from exc
+            reviews.append((name, text))
+        report = consolidate_reviews(reviews, repo=repo, head=head)
+        paths = write_report(report, output_dir, fmts)
+    except (OfflineError, OutputError) as exc:
+        _fail(str(exc))
+    from deepreview.render.terminal import print_summary
+
+    print_summary(report, Console(), paths.get("md") or next(iter(paths.values())))

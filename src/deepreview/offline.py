@@ -1,0 +1,108 @@
+"""Consolidating reviews that were written elsewhere: each agent's answer given as text (our JSON
+review schema or free Markdown), merged by the same engine as `review` into one Report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from deepreview.consolidate import ConsolidationInput, consolidate
+from deepreview.parse import parse_review
+from deepreview.schema import AgentRun, Report, ReportTarget
+from deepreview.target.git import TargetError, resolve
+from deepreview.target.tree import GitTree
+
+__all__ = ["OfflineError", "consolidate_reviews", "review_spec"]
+
+
+class OfflineError(Exception):
+    """The reviews or the repository cannot be used; the message is shown to the user as is."""
+
+
+def review_spec(spec: str) -> tuple[str, Path]:
+    """`NAME=FILE` -> (NAME, FILE); a bare `FILE` is named after its stem (`claude.md` ->
+    `claude`). A `=` inside a path that exists as a whole is part of the path."""
+    name, sep, file = spec.partition("=")
+    if not sep or Path(spec).exists():
+        path = Path(spec)
+        if not path.stem:
+            raise OfflineError(f"bad review {spec!r}: expected NAME=FILE or FILE")
+        return path.stem, path
+    if not name.strip() or not file:
+        raise OfflineError(f"bad review {spec!r}: expected NAME=FILE or FILE")
+    return name.strip(), Path(file)
+
+
+def consolidate_reviews(
+    reviews: Sequence[tuple[str, str]],
+    *,
+    repo: Path | None = None,
+    head: str | None = None,
+    families: Mapping[str, str] | None = None,
+) -> Report:
+    """One Report from (reviewer display name, review text) pairs. With `repo`, every cited
+    file, line and excerpt is checked against the commit `head` (default HEAD) of that
+    repository (a bare one works too). Raises OfflineError for no reviews or an unknown commit."""
+    if not reviews:
+        raise OfflineError("no reviews to consolidate")
+    if head is not None and repo is None:
+        raise OfflineError("a head commit needs a repository (--repo)")
+    runs = _runs(reviews)
+    tree: GitTree | None = None
+    head_sha: str | None = None
+    if repo is not None:
+        if not repo.is_dir():
+            raise OfflineError(f"{repo}: no such directory")
+        try:
+            head_sha = resolve(repo, head or "HEAD")
+            tree = GitTree(repo, head_sha)
+        except (TargetError, ValueError) as exc:
+            raise OfflineError(f"{exc} (in {repo})") from exc
+    result = consolidate(ConsolidationInput(runs=runs, tree=tree, families=dict(families or {})))
+    created = datetime.now(UTC)
+    return Report(
+        id=f"{created.strftime('%Y%m%d-%H%M%S')}-consolidated",
+        created_at=created,
+        target=ReportTarget(kind="range", head_sha=head_sha),
+        runs=runs,
+        verdict=result.verdict,
+        summary=result.summary,
+        findings=result.findings,
+        concerns=result.concerns,
+        strengths=result.strengths,
+        testing=result.testing,
+        documentation=result.documentation,
+        commit_structure=result.commit_structure,
+        limitations=result.limitations,
+        retro=result.retro,
+        reconciliation=result.reconciliation,
+        dropped=result.dropped,
+        notes=result.notes,
+    )
+
+
+def _runs(reviews: Sequence[tuple[str, str]]) -> list[AgentRun]:
+    """One AgentRun per review (failed when nothing could be read from it); repeated names get
+    ` (2)`, ` (3)`, ..."""
+    seen: dict[str, int] = {}
+    runs: list[AgentRun] = []
+    for name, text in reviews:
+        seen[name] = seen.get(name, 0) + 1
+        display = name if seen[name] == 1 else f"{name} ({seen[name]})"
+        review = parse_review(text)
+        empty = not (review.findings or review.summary or review.concerns or review.strengths)
+        runs.append(
+            AgentRun(
+                agent=re.sub(r"[^a-z0-9]+", "-", display.lower()).strip("-") or "reviewer",
+                display_name=display,
+                kind="ai",
+                status="failed" if empty else "ok",
+                reason="the review holds no findings, summary or observations" if empty else None,
+                raw_output=text,
+                review=None if empty else review,
+                notes=[f"Parsing: {note}" for note in review.parse_notes],
+            )
+        )
+    return runs
