@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -187,15 +188,24 @@ def _ratio(a: int, b: int) -> str:
     return f"{a / b:.3f}" if b else "  n/a"
 
 
-def upstream_heads(readme: Path) -> dict[str, str]:
-    """Report file -> the first (newest) reviewed sha still upstream, from the corpus README."""
-    if not readme.is_file():
+def upstream_heads(readme: Path, upstream: Path | None) -> dict[str, str]:
+    """Report file -> the newest of its reviewed shas still upstream (by commit date), from the
+    corpus README's list; the list's own order is not always newest first."""
+    if not readme.is_file() or upstream is None:
         return {}
     out: dict[str, str] = {}
     for line in readme.read_text(encoding="utf-8").split("\n"):
-        m = re.match(r"^(\S+\.md) \d+/\d+ ([0-9a-f]{40})", line)
-        if m:
-            out[m.group(1)] = m.group(2)
+        m = re.match(r"^(\S+\.md) \d+/\d+ ((?:[0-9a-f]{40} ?)+)$", line.strip())
+        if not m:
+            continue
+        shas = m.group(2).split()
+        newest = subprocess.run(
+            ["git", "-C", str(upstream), "rev-list", "--no-walk", "--date-order", *shas],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+        out[m.group(1)] = newest[0] if newest else shas[0]
     return out
 
 
@@ -210,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     if not reports:
         print(f"no reports in {args.corpus}", file=sys.stderr)
         return 2
-    heads = upstream_heads(args.corpus.parent / "README.md")
+    heads = upstream_heads(args.corpus.parent / "README.md", args.upstream)
     print(METHOD)
     if args.upstream is None:
         print("Grounding (e) skipped: no --upstream given.")

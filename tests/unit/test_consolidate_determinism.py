@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 from deepreview.consolidate import Consolidation, ConsolidationInput, consolidate
 from deepreview.schema import (
@@ -19,6 +20,7 @@ from deepreview.schema import (
     Location,
     Strength,
 )
+from tests.memtree import MemTree
 
 WORDS = ("race", "leak", "timeout", "retry", "cache", "lock", "parse", "encode", "shell", "close")
 AGENTS = [
@@ -28,14 +30,6 @@ AGENTS = [
     ("Gemini 3.1 Pro", "gemini-3.1-pro", "ai"),
     ("ruff", None, "analyzer"),
 ]
-
-
-class MemTree:
-    def __init__(self, files: dict[str, list[str]]) -> None:
-        self.files = files
-
-    def read_lines(self, path: str) -> list[str] | None:
-        return self.files.get(path)
 
 
 def build(per_agent: int, n_files: int, seed: int = 7) -> ConsolidationInput:
@@ -117,7 +111,8 @@ def test_output_does_not_depend_on_the_hash_seed() -> None:
     for seed in ("1", "2", "3"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         proc = subprocess.run(
-            [sys.executable, __file__],
+            [sys.executable, "-m", "tests.unit.test_consolidate_determinism"],
+            cwd=Path(__file__).resolve().parents[2],
             env=env,
             capture_output=True,
             text=True,

@@ -7,6 +7,7 @@ from typing import Any
 from deepreview.consolidate import ConsolidationInput, consolidate
 from deepreview.diff import Diff, DiffLine, FileDiff, Hunk
 from deepreview.schema import AgentReview, AgentRun, Finding, Location
+from tests.memtree import MemTree
 
 SOURCE = "\n".join(
     [
@@ -26,17 +27,6 @@ SOURCE = "\n".join(
         "    return subprocess.run(cmd, shell=True)",
     ]
 )
-
-
-class MemTree:
-    """An in-memory SourceTree."""
-
-    def __init__(self, files: dict[str, str]) -> None:
-        self.files = files
-
-    def read_lines(self, path: str) -> list[str] | None:
-        text = self.files.get(path)
-        return None if text is None else text.split("\n")
 
 
 def finding(fid: str, path: str | None = None, line: int | None = None, **kw: Any) -> Finding:
@@ -226,3 +216,17 @@ def test_reviewer_annotations_in_the_excerpt_are_tolerated() -> None:
 def test_too_short_excerpt_proves_nothing_and_is_not_checked() -> None:
     out = one(finding("I1", "app.py", 3, excerpt="  )\n"))
     assert out.findings[0].locations[0].label() == "app.py:3"
+
+
+def test_bare_file_name_resolves_to_the_one_file_that_ends_with_it() -> None:
+    tree = MemTree({"pkg/svc/app.py": SOURCE, "pkg/other/util.py": "x = 1"})
+    out = one(finding("I1", "app.py", 6, excerpt="shell=True,"), tree=tree)
+    assert [loc.path for loc in out.findings[0].locations] == ["pkg/svc/app.py"]
+    assert "`app.py` resolved to `pkg/svc/app.py`" in out.reconciliation[0].note
+
+
+def test_ambiguous_bare_file_name_is_not_guessed() -> None:
+    tree = MemTree({"a/app.py": SOURCE, "b/app.py": SOURCE})
+    out = one(finding("I1", "app.py", 6, excerpt="shell=True,"), tree=tree)
+    assert out.findings == []
+    assert out.dropped[0].kind == "false-positive"

@@ -18,14 +18,9 @@ from deepreview.schema import (
     Location,
     Strength,
 )
+from tests.memtree import MemTree
 
 FILES = {"svc.py": "\n".join(f"line {n}" for n in range(1, 101)), "util.py": "x = 1\ny = 2"}
-
-
-class MemTree:
-    def read_lines(self, path: str) -> list[str] | None:
-        text = FILES.get(path)
-        return None if text is None else text.split("\n")
 
 
 def finding(fid: str, severity: str, title: str, path: str, line: int, **kw: Any) -> Finding:
@@ -108,7 +103,7 @@ def out() -> Consolidation:
     diff = Diff(
         files=(FileDiff("svc.py", "svc.py", "modified"), FileDiff("util.py", "util.py", "modified"))
     )
-    return consolidate(ConsolidationInput(runs=runs, tree=MemTree(), diff=diff))
+    return consolidate(ConsolidationInput(runs=runs, tree=MemTree(FILES), diff=diff))
 
 
 def test_findings_and_reconciliation(out: Consolidation) -> None:

@@ -64,6 +64,7 @@ class Grounder:
         self._diff = diff
         self._lines: dict[str, list[str] | None] = {}
         self._indexes: dict[str, FileIndex] = {}
+        self._by_name: dict[str, list[str]] | None = None
 
     def ground(self, finding: Finding) -> Grounding:
         """Normalize paths, verify files, lines and excerpt; correct lines where they are off."""
@@ -137,7 +138,28 @@ class Grounder:
         if fd is not None and fd.status == "renamed" and fd.old_path == path and fd.new_path:
             notes.append(f"`{path}` was renamed to `{fd.new_path}`")
             path = fd.new_path
+        elif fd is None and not self._known(path):
+            full = self._complete(path)
+            if full is not None:
+                notes.append(f"`{path}` resolved to `{full}`")
+                path = full
         return path
+
+    def _complete(self, path: str) -> str | None:
+        """The one file whose path ends with `path` (a bare or partial name an agent cited):
+        among the changed files first, else the whole tree; None when none or several match."""
+        suffix = "/" + path
+        changed = [p for p in self._diff.paths if p.endswith(suffix)]
+        if changed:
+            return changed[0] if len(changed) == 1 else None
+        if self._tree is None:
+            return None
+        if self._by_name is None:
+            self._by_name = {}
+            for p in self._tree.paths():
+                self._by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
+        matches = [p for p in self._by_name.get(path.rsplit("/", 1)[-1], []) if p.endswith(suffix)]
+        return matches[0] if len(matches) == 1 else None
 
     def _known(self, path: str) -> bool:
         return self._diff.get(path) is not None or self._read(path) is not None

@@ -11,3 +11,7 @@ class SourceTree(Protocol):
     def read_lines(self, path: str) -> list[str] | None:
         """The file's lines without line terminators; None when it is absent or binary."""
         ...
+
+    def paths(self) -> list[str]:
+        """Every file of the tree, repository-relative."""
+        ...

@@ -40,6 +40,18 @@ class DirectoryTree:
     def __init__(self, root: Path) -> None:
         self._root = root.resolve()
         self._cache: dict[str, list[str] | None] = {}
+        self._paths: list[str] | None = None
+
+    def paths(self) -> list[str]:
+        """Every regular file below the root (`.git` excluded), sorted."""
+        if self._paths is None:
+            found: list[str] = []
+            for top, dirs, files in os.walk(self._root):
+                dirs[:] = [d for d in dirs if d != ".git"]
+                rel = Path(top).relative_to(self._root)
+                found += [(rel / f).as_posix() for f in files if f != ".git"]
+            self._paths = sorted(found)
+        return self._paths
 
     def read_lines(self, path: str) -> list[str] | None:
         """The lines of `root/path`, or None when absent, binary, a directory or outside root."""
@@ -68,6 +80,7 @@ class GitTree:
         self._repo = repo
         self._sha = sha
         self._cache: dict[str, list[str] | None] = {}
+        self._paths: list[str] | None = None
         self._env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         if (
             sha.startswith("-")
@@ -80,6 +93,14 @@ class GitTree:
         if path not in self._cache:
             self._cache[path] = self._read(path)
         return self._cache[path]
+
+    def paths(self) -> list[str]:
+        """Every file of the commit (`git ls-tree -r`), sorted."""
+        if self._paths is None:
+            out = self._git("ls-tree", "-r", "-z", "--name-only", self._sha)
+            names = out.decode("utf-8", "surrogateescape").split("\0") if out else []
+            self._paths = sorted(n for n in names if n)
+        return self._paths
 
     def _read(self, path: str) -> list[str] | None:
         rel = _relative(path)
