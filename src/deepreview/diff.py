@@ -451,6 +451,8 @@ class _FileBuilder:
             old = self.minus if self.has_sides else fallback[0]
         if new is None:
             new = self.plus if self.has_sides else fallback[1]
+        if old == "" or new == "":  # a name cut off at the end of a truncated diff
+            old, new = old or new or None, new or old or None
         status: FileStatus
         if self.new_file or (old is None and new is not None):
             status, old = "added", None
@@ -571,7 +573,7 @@ class _Parser:
         self.finish_file()
         builder = _FileBuilder(lineno, git=True)
         names = _git_names(rest)
-        if names is not None:
+        if names is not None and names[0] and names[1]:  # a cut-off header names no file
             builder.git_names = names[0], names[1]
             builder.prefixes = names[2]
         self.file = builder

@@ -12,6 +12,8 @@ import click
 from rich.console import Console
 
 from deepreview.agents.select import agent_statuses
+from deepreview.cli.consolidate import consolidate_cmd
+from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress
 from deepreview.cli.publish import publish_cmd
 from deepreview.config import ConfigError, load_config
@@ -88,13 +90,13 @@ def review_cmd(
         use_cache=not no_cache,
     )
     try:
-        with Progress(err) as progress:
+        with sigterm_as_interrupt() as terminated, Progress(err) as progress:
             result = review(options, progress)
     except (TargetError, ConfigError, OutputError, StoreError, GitHubError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     from deepreview.render.terminal import print_summary
 
     print_summary(
@@ -188,3 +190,4 @@ def decline_cmd(finding: str, reason: str, cwd: Path) -> None:
 
 
 main.add_command(publish_cmd)
+main.add_command(consolidate_cmd)

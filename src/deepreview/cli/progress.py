@@ -7,6 +7,7 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from deepreview.runner import ProgressEvent
@@ -49,7 +50,8 @@ class Progress:
             extra = f" ({e.findings} findings)"
         if e.reason:
             extra += f" — {e.reason}"
-        self.console.print(f"{stamp} {e.display_name}: {e.state}{extra}", highlight=False)
+        line = f"{stamp} {e.display_name}: {e.state}{extra}"
+        self.console.print(line, highlight=False, markup=False)  # agent text is not markup
 
     def _table(self) -> Table:
         table = Table(box=None, pad_edge=False)
@@ -61,7 +63,7 @@ class Progress:
                 elapsed = now - self.started[name]
             else:
                 elapsed = e.elapsed_s
-            state = e.state + (f" ({e.reason})" if e.reason else "")
+            state = e.state + (f" ({escape(e.reason)})" if e.reason else "")
             table.add_row(
                 e.display_name,
                 f"[{_STYLE.get(e.state, '')}]{state}[/]",

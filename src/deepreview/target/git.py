@@ -215,7 +215,18 @@ def worktree(repo: Path, sha: str) -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="deepreview-wt-"))
     path = parent / "head"
     try:
-        git(repo, "worktree", "add", "--detach", "--quiet", str(path), sha)
+        # Parallel checkout (one worker per core): creating files dominates on big trees.
+        git(
+            repo,
+            "-c",
+            "checkout.workers=0",
+            "worktree",
+            "add",
+            "--detach",
+            "--quiet",
+            str(path),
+            sha,
+        )
         yield path
     finally:
         remove_worktree(repo, path)
