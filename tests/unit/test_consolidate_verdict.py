@@ -51,7 +51,7 @@ def test_no_findings_merge_as_is() -> None:
 def test_only_suggestions_merge_with_optional_fixes() -> None:
     out = run(agent("ruff", finding("S1", "suggestion", "Unused import `os`"), kind="analyzer"))
     assert out.verdict.decision == "Merge with optional fixes"
-    assert out.verdict.reason == "Only suggestions: S1 Unused import `os` (raised by ruff)."
+    assert out.verdict.reason == "Only suggestions: S1 “Unused import `os`” (raised by ruff)."
 
 
 def test_important_findings_need_fixes_and_agreement_is_counted() -> None:
@@ -67,7 +67,7 @@ def test_important_findings_need_fixes_and_agreement_is_counted() -> None:
     )
     assert out.verdict.decision == "Merge with fixes"
     assert out.verdict.reason == (
-        "I1 Connection leaks when the handshake fails (all three agents agree) "
+        "I1 “Connection leaks when the handshake fails” (all three agents agree) "
         "should be fixed before merging."
     )
 
@@ -76,9 +76,9 @@ def test_any_critical_means_rework_and_at_most_three_are_named() -> None:
     crit = [finding(f"C{i}", "critical", f"Critical problem number {i}", i * 50) for i in range(5)]
     out = run(agent("Claude Opus 4.6", *crit), agent("Codex GPT 5.4", *crit[:3]))
     assert out.verdict.decision == "Rework"
-    assert out.verdict.reason.startswith("C1 Critical problem number 0 (both agents agree), C2 ")
+    assert out.verdict.reason.startswith("C1 “Critical problem number 0” (both agents agree), C2 ")
     assert out.verdict.reason.endswith(
-        "C3 Critical problem number 2 (both agents agree) must be fixed before merging."
+        "C3 “Critical problem number 2” (both agents agree) must be fixed before merging."
     )
     # the two criticals only one vendor rated critical are important
     assert [f.id for f in out.findings] == ["C1", "C2", "C3", "I1", "I2"]
@@ -100,8 +100,8 @@ def test_models_of_one_vendor_count_as_one_opinion() -> None:
         agent("Codex GPT 5.4", finding("I1", "important", "Unrelated thing", 400), model="gpt-5.4"),
     )
     assert out.verdict.reason == (
-        "I1 Token written to the debug log (two agents agree, one vendor) and "
-        "I2 Unrelated thing (raised by Codex GPT 5.4) should be fixed before merging."
+        "I1 “Token written to the debug log” (two agents agree, one vendor) and "
+        "I2 “Unrelated thing” (raised by Codex GPT 5.4) should be fixed before merging."
     )
 
 
@@ -150,5 +150,18 @@ def test_summary_has_scope_counts_decisive_findings_and_failures() -> None:
         "The change touches 1 file (+2 −0). Reviewed by Claude Opus 4.6. "
         "Gemini 3.1 Pro (429 capacity) was unable to review it."
     )
-    assert paragraphs[1] == "0 Critical · 1 Important · 1 Suggestion"
-    assert paragraphs[2] == "Decisive finding: I1 Leak in handler (raised by Claude Opus 4.6)."
+    assert len(paragraphs) == 2  # the counts line is the renderer's Structure line
+    assert paragraphs[1] == "Decisive finding: I1 “Leak in handler” (raised by Claude Opus 4.6)."
+
+
+def test_summary_says_what_the_change_does_in_an_ai_agents_words() -> None:
+    scan = agent("scan", kind="builtin")
+    claude = agent("Claude Opus 4.6").model_copy(
+        update={
+            "review": AgentReview(
+                summary="Adds a retrying client. It wraps httpx. Third sentence is left out."
+            )
+        }
+    )
+    paragraphs = run(scan, claude).summary.split("\n\n")
+    assert paragraphs[1] == "Claude Opus 4.6: “Adds a retrying client. It wraps httpx.”"

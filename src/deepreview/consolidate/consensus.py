@@ -69,10 +69,10 @@ def short_title(title: str) -> str:
 
 
 def mention(finding: ConsolidatedFinding, total: int, families: Mapping[str, str]) -> str:
-    """`I1 Short title (two agents agree)`."""
-    return (
-        f"{finding.id} {short_title(finding.title)} ({agreement(finding.agents, total, families)})"
-    )
+    """`I1 “Short title” (two agents agree)`."""
+    title = short_title(finding.title)
+    title = title[:1].upper() + title[1:]
+    return f"{finding.id} “{title}” ({agreement(finding.agents, total, families)})"
 
 
 def join_words(items: Sequence[str]) -> str:

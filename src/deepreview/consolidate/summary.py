@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from deepreview.consolidate.consensus import join_words, mention
@@ -41,7 +42,9 @@ def build_summary(
         verb = "was" if len(failed) == 1 else "were"
         scope.append(f"{join_words(failed)} {verb} unable to review it.")
     paragraphs = [" ".join(scope)] if scope else []
-    paragraphs.append(counts_line(findings))
+    described = _change_described(runs)
+    if described:
+        paragraphs.append(described)
     top = decisive(findings)
     if top:
         named = [mention(f, len(reviewers), families) for f in top[:NAMED]]
@@ -59,3 +62,20 @@ def build_summary(
     if checks:
         paragraphs.append(f"Dropped: {'; '.join(checks)}.")
     return "\n\n".join(paragraphs)
+
+
+#: Sentences of an agent's own summary quoted to say what the change does.
+SUMMARY_SENTENCES = 2
+
+
+def _change_described(runs: Sequence[AgentRun]) -> str | None:
+    """What the change does, in the words of the first AI agent that summarized it."""
+    for run in runs:
+        if run.kind != "ai" or not contributes(run) or run.review is None:
+            continue
+        text = " ".join(run.review.summary.split())
+        if len(text) < 20:
+            continue
+        sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z`*])", text)
+        return f"{run.display_name}: “{' '.join(sentences[:SUMMARY_SENTENCES])}”"
+    return None
