@@ -12,14 +12,6 @@ from deepreview.diff import Diff
 from deepreview.schema import AgentRun, ConsolidatedFinding, DroppedFinding
 
 
-def counts_line(findings: Sequence[ConsolidatedFinding]) -> str:
-    """`0 Critical · 1 Important · 4 Suggestions`."""
-    n = {s: sum(1 for f in findings if f.severity == s) for s in ("critical", "important")}
-    s = sum(1 for f in findings if f.severity == "suggestion")
-    suggestions = f"{s} Suggestion{'s' if s != 1 else ''}"
-    return f"{n['critical']} Critical · {n['important']} Important · {suggestions}"
-
-
 def build_summary(
     runs: Sequence[AgentRun],
     findings: Sequence[ConsolidatedFinding],
