@@ -141,6 +141,13 @@ def test_bandit_reports_shell_true_as_critical(tmp_path: Path) -> None:
     assert by_rule(result, "B404") == []
 
 
+def test_bandit_leaves_test_files_alone(tmp_path: Path) -> None:
+    ctx = change(tmp_path, {"svc.py": BASE_PY}, {"svc.py": HEAD_PY, "tests/test_svc.py": HEAD_PY})
+    result = run(BanditAgent(), ctx)
+    assert result.status == "ok", result.reason
+    assert {f.locations[0].path for f in by_rule(result, "B602")} == {"svc.py"}
+
+
 def test_repository_ruff_config_replaces_the_defaults(tmp_path: Path) -> None:
     pyproject = '[tool.ruff]\nline-length = 30\n\n[tool.ruff.lint]\nselect = ["E501"]\n'
     ctx = change(tmp_path, {"svc.py": BASE_PY, "pyproject.toml": pyproject}, {"svc.py": HEAD_PY})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from deepreview.agents.scan_files import is_doc_path, is_source_path, is_test_path, split_comment
-from deepreview.agents.scan_secrets import find_secrets, redact, shannon_entropy
+from deepreview.agents.scan_secrets import find_secrets, redact, secret_findings, shannon_entropy
+from deepreview.diff import parse_diff
 
 # Token-shaped values are assembled at run time so that this file holds no literal credential.
 GITHUB = "gh" + "p_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -107,3 +108,16 @@ def test_split_comment(path: str, line: str, expected: tuple[str, str | None]) -
 )
 def test_file_kinds(path: str, test: bool, source: bool, doc: bool) -> None:
     assert (is_test_path(path), is_source_path(path), is_doc_path(path)) == (test, source, doc)
+
+
+def test_secret_in_a_test_file_is_important_not_critical() -> None:
+    patch = (
+        "diff --git a/tests/test_x.py b/tests/test_x.py\nnew file mode 100644\n"
+        "--- /dev/null\n+++ b/tests/test_x.py\n@@ -0,0 +1 @@\n"
+        f'+db_password = "{RANDOM}"\n'
+    )
+    fd = parse_diff(patch).files[0]
+    [found] = secret_findings(fd)
+    assert found.severity == "important"
+    assert "test file" in found.body
+    assert RANDOM not in found.model_dump_json()

@@ -30,6 +30,7 @@ from deepreview.agents.base import (
     current_environment,
 )
 from deepreview.agents.process import ProcessResult, run_process
+from deepreview.agents.scan_files import is_test_path
 from deepreview.agents.scan_secrets import redact_finding, redact_text
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
@@ -150,6 +151,8 @@ class AnalyzerAgent(AgentBase):
     module: ClassVar[str | None] = None
     #: File-name endings the tool checks.
     suffixes: ClassVar[tuple[str, ...]] = (".py",)
+    #: Whether test files are checked too (security linters skip them: fixtures look risky).
+    include_tests: ClassVar[bool] = True
     #: Language named in the skip reason, e.g. "no changed Python files".
     language: ClassVar[str] = "Python"
     excerpt_lang: ClassVar[str] = "python"
@@ -194,13 +197,14 @@ class AnalyzerAgent(AgentBase):
         raise NotImplementedError
 
     def changed_files(self, ctx: ReviewContext) -> list[str]:
-        """Changed files with a matching suffix that exist at head."""
+        """Changed files with a matching suffix that exist at head (tests only if included)."""
         return [
             f.path
             for f in ctx.diff.files
             if f.status != "deleted"
             and not f.is_binary
             and f.path.endswith(self.suffixes)
+            and (self.include_tests or not is_test_path(f.path))
             and (ctx.worktree / f.path).is_file()
         ]
 

@@ -41,6 +41,7 @@ class BanditAgent(AnalyzerAgent):
     name: ClassVar[str] = "bandit"
     binary: ClassVar[str | None] = None
     module: ClassVar[str | None] = "bandit"
+    include_tests: ClassVar[bool] = False
 
     def arguments(self, worktree: Path) -> list[str]:
         """JSON output, quiet; the repository's config when it has one."""

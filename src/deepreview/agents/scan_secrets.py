@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from deepreview.agents.scan_files import excerpt_lang
+from deepreview.agents.scan_files import excerpt_lang, is_test_path
 from deepreview.diff import FileDiff
 from deepreview.redact import KNOWN_TOKENS
 from deepreview.schema import Finding, Location
@@ -124,7 +124,8 @@ def find_secrets(path: str, line: str) -> list[SecretHit]:
 
 
 def secret_findings(fd: FileDiff) -> list[Finding]:
-    """One critical finding per added line holding likely secrets, shown redacted."""
+    """One finding per added line holding likely secrets, shown redacted: critical, or
+    important in a test file (where fixtures often look like credentials)."""
     findings: list[Finding] = []
     for ln in fd.added():
         hits = find_secrets(fd.path, ln.text)
@@ -142,10 +143,16 @@ def secret_findings(fd: FileDiff) -> list[Finding]:
             + ". Credentials committed to a repository stay in its history. Revoke and rotate "
             "the credential, then load it from the environment or a secret store."
         )
+        in_test = is_test_path(fd.path)
+        if in_test:
+            body += (
+                " It is in a test file: if it is a fixture, make it obviously fake "
+                "(e.g. `AKIAIOSFODNN7EXAMPLE`) so scanners and readers can tell."
+            )
         findings.append(
             Finding(
                 id="",
-                severity="critical",
+                severity="important" if in_test else "critical",
                 category="security",
                 title=f"Likely hard-coded secret: {kinds}",
                 body=body,
