@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deepreview.render import render
-from deepreview.render.index import IndexEntry, render_index
 from deepreview.schema import Report
 
 EXTENSIONS: dict[str, str] = {"md": ".md", "json": ".json", "html": ".html", "sarif": ".sarif"}
@@ -64,6 +63,8 @@ def write_report(report: Report, out_dir: Path, formats: Sequence[str]) -> dict[
 
 def write_index(out_dir: Path, reports: Sequence[Report], repo: str | None = None) -> Path:
     """(Re)write `out_dir/index.html`: every report with a page in `out_dir`, newest first."""
+    from deepreview.render.index import IndexEntry, render_index  # HTML only when asked for
+
     entries: list[IndexEntry] = []
     for report in reports:
         page = next(

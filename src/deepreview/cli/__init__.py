@@ -22,7 +22,6 @@ from deepreview.pipeline import ReviewOptions, review
 from deepreview.schema import AgentReview, Report
 from deepreview.store import Store, StoreError
 from deepreview.target.git import TargetError, find_repo_root
-from deepreview.target.github import GitHubError
 from deepreview.target.resolve import TargetSpec
 from deepreview.version import __version__
 
@@ -92,7 +91,7 @@ def review_cmd(
     try:
         with sigterm_as_interrupt() as terminated, Progress(err) as progress:
             result = review(options, progress)
-    except (TargetError, ConfigError, OutputError, StoreError, GitHubError) as exc:
+    except (TargetError, ConfigError, OutputError, StoreError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)

@@ -9,13 +9,9 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from deepreview.publish.github import publish_review
-from deepreview.publish.pages import PagesError, publish_pages
-from deepreview.render import render
 from deepreview.schema import Report
 from deepreview.store import Store, StoreError
 from deepreview.target.git import TargetError, find_repo_root
-from deepreview.target.github import GitHubClient, GitHubError, api_url, github_token
 
 PAGES_FORMATS = ("md", "html", "json")
 
@@ -63,6 +59,11 @@ def publish_cmd(
     report_ref: str, to_github: bool, to_pages: bool, branch: str, dry_run: bool, cwd: Path
 ) -> None:
     """Publish REPORT (a report file or review id) to GitHub and/or the reviews branch."""
+    from deepreview.publish.github import publish_review  # forge code only when publishing
+    from deepreview.publish.pages import PagesError, publish_pages
+    from deepreview.render import render
+    from deepreview.target.github import GitHubClient, GitHubError, api_url, github_token
+
     if not (to_github or to_pages):
         raise PublishError("say where to publish: --github and/or --pages")
     try:

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from deepreview.render.html import render_html
-from deepreview.render.json import render_json
-from deepreview.render.markdown import render_markdown
-from deepreview.render.sarif import render_sarif
 from deepreview.schema import Report
 
 Renderer = Callable[[Report], str]
 
-#: Output format -> renderer. A new format is one module and one line here.
-RENDERERS: dict[str, Renderer] = {
-    "md": render_markdown,
-    "json": render_json,
-    "html": render_html,
-    "sarif": render_sarif,
+#: Output format -> "module:function" of its renderer, imported when first used.
+#: A new format is one module and one line here.
+RENDERERS: dict[str, str] = {
+    "md": "deepreview.render.markdown:render_markdown",
+    "json": "deepreview.render.json:render_json",
+    "html": "deepreview.render.html:render_html",
+    "sarif": "deepreview.render.sarif:render_sarif",
 }
+
+
+def renderer(fmt: str) -> Renderer:
+    """The renderer of format `fmt`."""
+    target = RENDERERS.get(fmt)
+    if target is None:
+        known = ", ".join(sorted(RENDERERS))
+        raise UnknownFormatError(f"unknown report format {fmt!r}; choose one of: {known}")
+    module, _, name = target.partition(":")
+    fn: Renderer = getattr(importlib.import_module(module), name)
+    return fn
 
 
 class UnknownFormatError(ValueError):
@@ -27,11 +36,7 @@ class UnknownFormatError(ValueError):
 
 def render(report: Report, fmt: str) -> str:
     """The report in format `fmt` (one of `RENDERERS`)."""
-    renderer = RENDERERS.get(fmt)
-    if renderer is None:
-        known = ", ".join(sorted(RENDERERS))
-        raise UnknownFormatError(f"unknown report format {fmt!r}; choose one of: {known}")
-    return renderer(report)
+    return renderer(fmt)(report)
 
 
-__all__ = ["RENDERERS", "Renderer", "UnknownFormatError", "render"]
+__all__ = ["RENDERERS", "Renderer", "UnknownFormatError", "render", "renderer"]

@@ -46,7 +46,7 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
 """
 
 
-class GitHubError(Exception):
+class GitHubError(TargetError):
     """A GitHub request failed; the message is one line, safe to show (it never holds a token).
 
     `status` is the HTTP status when GitHub answered, else None.
