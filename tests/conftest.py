@@ -24,3 +24,17 @@ def fake_cli_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
             monkeypatch.delenv(name)
     monkeypatch.setenv("PATH", f"{FAKES_DIR}{os.pathsep}{os.environ.get('PATH', '')}")
     return dict(os.environ)
+
+
+# --------------------------------------------------------------------------- user cache
+
+
+@pytest.fixture(autouse=True)
+def private_user_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test gets its own user cache folder (remembered CLI versions), also for the
+    `deepreview` subprocesses it starts."""
+    path = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("DEEPREVIEW_CACHE_DIR", str(path))
+    return path

@@ -253,6 +253,25 @@ def test_version_is_asked_once_per_executable(ctx: ReviewContext, tmp_path: Path
     assert sorted(calls.read_text().split()) == ["--version", "review", "review"]
 
 
+def test_version_is_remembered_across_runs_until_the_binary_changes(
+    ctx: ReviewContext, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("claude", "fakelib.py"):
+        shutil.copy2(FAKES_DIR / name, bin_dir / name)
+    calls = tmp_path / "calls.txt"
+    env = {"PATH": f"{bin_dir}{os.pathsep}{ctx.env['PATH']}", "FAKE_CLAUDE_CALLS": str(calls)}
+    run(ClaudeAgent(), ctx, **env)
+    CliAgent._versions.clear()  # as in a new process
+    assert run(ClaudeAgent(), ctx, **env).version == "2.1.240"
+    assert calls.read_text().split().count("--version") == 1
+    CliAgent._versions.clear()
+    os.utime(bin_dir / "claude", ns=(1, 1))  # an upgrade changes the file
+    run(ClaudeAgent(), ctx, **env)
+    assert calls.read_text().split().count("--version") == 2
+
+
 # --------------------------------------------------------------------------- codex
 
 

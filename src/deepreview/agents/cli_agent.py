@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from deepreview.agents.base import AgentBase, AgentKind, agent_environment, current_environment
 from deepreview.agents.naming import display_name_for_model
 from deepreview.agents.process import BinaryNotFoundError, ProcessResult, run_process
+from deepreview.agents.versions import known_version, remember_version
 from deepreview.context import ReviewContext
 from deepreview.parse import parse_review
 from deepreview.parse.structured import review_from_json
@@ -284,9 +285,14 @@ class CliAgent(AgentBase):
     async def _version(
         self, executable: str, env: dict[str, str], ctx: ReviewContext
     ) -> str | None:
-        """`<binary> --version`, once per executable; None when it cannot be told."""
+        """`<binary> --version`, run once per installed executable (remembered across
+        runs); None when it cannot be told."""
         if executable in CliAgent._versions:
             return CliAgent._versions[executable]
+        found, known = known_version(executable)
+        if found:
+            CliAgent._versions[executable] = known
+            return known
         try:
             result = await run_process(
                 [executable, "--version"],
@@ -304,4 +310,6 @@ class CliAgent(AgentBase):
             match = _VERSION.search(result.stdout.decode(errors="replace"))
             version = match.group(0) if match else None
         CliAgent._versions[executable] = version
+        if result.returncode is not None:
+            remember_version(executable, version)
         return version
