@@ -74,6 +74,7 @@ def test_planted_defects_are_found_attributed_and_rework(planted: Path) -> None:
     assert len(reports) == 1
     data = json.loads(reports[0].read_text())
     assert data["verdict"]["decision"] == "Rework"
+    assert any("Add an AI reviewer" in note for note in data["notes"])
     by_agent: dict[str, list[dict[str, object]]] = {}
     for f in data["findings"]:
         for src in f["sources"]:
