@@ -52,7 +52,6 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         values = sorted({s for s in secrets if len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
-        self._values = values
         self._literal = re.compile("|".join(re.escape(v) for v in values)) if values else None
 
     @classmethod

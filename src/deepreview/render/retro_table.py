@@ -54,7 +54,6 @@ _ROWS: tuple[tuple[str, Callable[[RetroRow, bool], str]], ...] = (
 )
 
 #: The row names, in table order.
-RETRO_ROW_NAMES: tuple[str, ...] = tuple(name for name, _ in _ROWS)
 
 
 def retro_columns(report: Report) -> list[tuple[str, bool]]:
