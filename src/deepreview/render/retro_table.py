@@ -53,8 +53,6 @@ _ROWS: tuple[tuple[str, Callable[[RetroRow, bool], str]], ...] = (
     ("Dropped", lambda r, _: str(r.dropped)),
 )
 
-#: The row names, in table order.
-
 
 def retro_columns(report: Report) -> list[tuple[str, bool]]:
     """Each retro row's agent display name and whether its run failed."""
