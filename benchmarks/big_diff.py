@@ -1,14 +1,19 @@
-"""Parse synthetic git diffs of ~20 MB and ~200 MB, streamed from a file; print time and peak RSS.
+"""Parse synthetic git diffs of ~20 MB and ~200 MB from a file, as a review does, and review
+them end to end (`deepreview review --agent scan --patch FILE`); print time and peak RSS.
 
-Usage: python benchmarks/big_diff.py [--sizes 20,200]
+Usage: python benchmarks/big_diff.py [--sizes 20,200] [--no-review]
 
-Each size is parsed in a fresh subprocess so that peak RSS figures are separate.
+Each parse and each review runs in a fresh process so that peak RSS figures are separate. The
+review's peak RSS is that of the deepreview process alone (git, which it runs to make a worktree
+and try the patch, is not counted). The synthetic patch does not apply to the scratch repository,
+which the report notes; the scan agent still reviews the whole diff.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -16,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from deepreview.diff import parse_diff
+from deepreview.diff import parse_diff_file
 
 HUNKS_PER_FILE = 4
 CONTEXT = 3
@@ -69,39 +74,76 @@ def generate(path: Path, megabytes: int) -> int:
 
 
 def parse(path: Path) -> dict[str, float]:
-    """Parse `path` by streaming it; the figures of this process."""
+    """Parse `path` as a review does; the figures of this process."""
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu_started = time.perf_counter(), time.process_time()
-    with path.open("rb") as fh:
-        diff = parse_diff(fh)
+    diff = parse_diff_file(path)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    lines = sum(len(h.lines) for f in diff.files for h in f.hunks)
     return {
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "peak_rss_mb": peak_rss / 1024,
         "model_rss_mb": (peak_rss - base_rss) / 1024,
         "files": len(diff.files),
-        "lines": lines,
+        "hunks": sum(len(f.hunks) for f in diff.files),
         "errors": len(diff.errors),
     }
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM (peak resident set) of a live process, in MB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def review(patch: Path, work: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and exit code of `deepreview review` of `patch`."""
+    repo = work / "repo"
+    repo.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com"}
+    (repo / "README").write_text("scratch\n")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+    command = [sys.executable, "-m", "deepreview", "review", "--agent", "scan", "--no-cache"]
+    command += ["--patch", str(patch), "--output", str(work / "out")]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    assert proc.stderr is not None
+    if proc.returncode not in (0, 1):
+        print(proc.stderr.read().decode(errors="replace")[-2000:], file=sys.stderr)
+    return seconds, peak, proc.returncode
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20,200", help="comma-separated sizes in MB")
+    parser.add_argument("--no-review", action="store_true", help="only parse")
     parser.add_argument("--parse", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.parse is not None:
         print(json.dumps(parse(args.parse)))
         return 0
     print(
-        f"{'size':>8} {'files':>7} {'lines':>9} {'wall s':>7} {'cpu s':>6} {'MB/s':>5} "
-        f"{'peak RSS MB':>11} {'model B/line':>12}"
+        f"{'size':>8} {'files':>7} {'hunks':>8} {'wall s':>7} {'MB/s':>5} {'peak RSS MB':>11} "
+        f"{'model MB':>8} {'review s':>8} {'review RSS MB':>13}"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        for megabytes in (int(s) for s in args.sizes.split(",")):
+    for megabytes in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"big_{megabytes}.diff"
             size = generate(path, megabytes)
             run = subprocess.run(
@@ -111,15 +153,19 @@ def main() -> int:
                 text=True,
             )
             r = json.loads(run.stdout)
-            path.unlink()
             if r["errors"]:
                 print(f"parse errors: {r['errors']}", file=sys.stderr)
                 return 1
-            per_line = r["model_rss_mb"] * 1024 * 1024 / max(r["lines"], 1)
+            figures = "-", "-"
+            if not args.no_review:
+                seconds, peak, code = review(path, Path(tmp))
+                if code not in (0, 1):
+                    return 1
+                figures = f"{seconds:.1f}", f"{peak:.0f}"
             print(
-                f"{size / 1e6:>6.0f}MB {r['files']:>7} {r['lines']:>9} {r['seconds']:>7.1f} "
-                f"{r['cpu_seconds']:>6.1f} {size / 1e6 / r['cpu_seconds']:>5.1f} "
-                f"{r['peak_rss_mb']:>11.0f} {per_line:>12.0f}"
+                f"{size / 1e6:>6.0f}MB {r['files']:>7} {r['hunks']:>8} {r['seconds']:>7.1f} "
+                f"{size / 1e6 / r['cpu_seconds']:>5.1f} {r['peak_rss_mb']:>11.0f} "
+                f"{r['model_rss_mb']:>8.0f} {figures[0]:>8} {figures[1]:>13}"
             )
     return 0
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deepreview.diff import Diff
+from deepreview.diff import Diff, DiffSource
 from deepreview.schema import DeclinedFinding, ReportTarget
 
 
@@ -24,12 +24,12 @@ class PriorRoundFinding:
 @dataclass(frozen=True)
 class ReviewContext:
     """The reviewed change. Agents run in `worktree` (a checkout of the head state), never in
-    the user's repository; `repo_root` is only for reading git metadata."""
+    the user's repository; `repo_root` is only for reading git metadata. `diff` is parsed from
+    a file (`parse_diff_file`), which gives its text and identity: see `diff_source`."""
 
     repo_root: Path
     worktree: Path
     diff: Diff
-    diff_text: str
     target: ReportTarget
     base_sha: str | None
     run_dir: Path
@@ -37,3 +37,10 @@ class ReviewContext:
     prior_findings: tuple[PriorRoundFinding, ...] = ()
     declined: tuple[DeclinedFinding, ...] = ()
     untrusted_text: str = ""
+
+    @property
+    def diff_source(self) -> DiffSource:
+        """The file the diff was parsed from: its text, size and SHA-256."""
+        if self.diff.source is None:
+            raise ValueError("the review's diff was not parsed from a file")
+        return self.diff.source

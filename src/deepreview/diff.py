@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import codecs
 import gc
+import hashlib
 import re
-from collections.abc import Iterable, Iterator
+import sys
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Literal
+from itertools import count, repeat
+from pathlib import Path
+from typing import Literal, overload
 
 FileStatus = Literal["added", "deleted", "modified", "renamed", "copied"]
 LineKind = Literal["context", "added", "deleted"]
@@ -30,30 +37,237 @@ class DiffLine:
 
 
 @dataclass(frozen=True, slots=True)
-class Hunk:
-    """A hunk: its header ranges and lines."""
+class DiffSource:
+    """The file a diff was parsed from: its path, size and SHA-256. It must stay in place while
+    the parsed diff is used: hunk lines and diff text are read back from it."""
 
-    old_start: int
-    old_count: int
-    new_start: int
-    new_count: int
-    section: str
-    lines: tuple[DiffLine, ...]
+    path: Path
+    size: int
+    sha256: str
+
+    def text(self, offset: int = 0, length: int | None = None) -> str:
+        """`length` bytes (all up to the end when None) from byte `offset`, decoded as UTF-8
+        with undecodable bytes as surrogate escapes."""
+        with self.path.open("rb") as fh:
+            fh.seek(offset)
+            data = fh.read(-1 if length is None else length)
+        return data.decode("utf-8", "surrogateescape")
+
+
+class Hunk:
+    """A hunk: its header ranges and lines. A hunk of a diff parsed from a file keeps only the
+    byte range of its text there, and reads its section and lines again when asked for them."""
+
+    __slots__ = (
+        "_end",
+        "_lines",
+        "_reader",
+        "_section",
+        "_start",
+        "new_count",
+        "new_start",
+        "old_count",
+        "old_start",
+    )
+
+    def __init__(
+        self,
+        old_start: int,
+        old_count: int,
+        new_start: int,
+        new_count: int,
+        section: str,
+        lines: tuple[DiffLine, ...] = (),
+        *,
+        reader: _HunkReader | None = None,
+        span: tuple[int, int] = (0, 0),
+    ) -> None:
+        self.old_start = old_start
+        self.old_count = old_count
+        self.new_start = new_start
+        self.new_count = new_count
+        self._section = section
+        self._lines = lines
+        self._reader = reader
+        self._start, self._end = span
+
+    @property
+    def section(self) -> str:
+        """The text after the header's second @@ (often the enclosing function)."""
+        if self._reader is None:
+            return self._section
+        return self._reader.read(self, self._start, self._end)[0]
+
+    @property
+    def lines(self) -> tuple[DiffLine, ...]:
+        """The hunk's lines, in order."""
+        if self._reader is None:
+            return self._lines
+        return self._reader.read(self, self._start, self._end)[1]
+
+    def _header(self) -> tuple[int, int, int, int, str]:
+        return self.old_start, self.old_count, self.new_start, self.new_count, self.section
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Hunk):
+            return NotImplemented
+        return self._header() == other._header() and self.lines == other.lines
+
+    def __hash__(self) -> int:
+        return hash((self.old_start, self.old_count, self.new_start, self.new_count))
+
+    def __repr__(self) -> str:
+        return f"Hunk(-{self.old_start},{self.old_count} +{self.new_start},{self.new_count})"
+
+
+_CACHE_BYTES = 1 << 20
+_Read = tuple[str, tuple[DiffLine, ...]]
+
+
+class _HunkReader:
+    """Parses hunks again from the diff file; keeps the most recent few (up to `_CACHE_BYTES`
+    of diff text)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cache: OrderedDict[int, tuple[_Read, int]] = OrderedDict()
+        self._cached_bytes = 0
+        self._lock = threading.Lock()
+
+    def read(self, hunk: Hunk, start: int, end: int) -> _Read:
+        """The section and lines of `hunk`, whose text is bytes start..end of the file."""
+        with self._lock:
+            hit = self._cache.get(start)
+            if hit is not None:
+                self._cache.move_to_end(start)
+                return hit[0]
+        with self.path.open("rb") as fh:
+            fh.seek(start)
+            text = fh.read(end - start).decode("utf-8", "surrogateescape")
+        items = zip(count(1), _split_lines((text,)), repeat(0))
+        header = next(items, None)
+        match = _HUNK_RE.fullmatch(_chomp(header[1])) if header is not None else None
+        lines = _Parser().hunk_lines(
+            0, items, hunk.old_start, hunk.old_count, hunk.new_start, hunk.new_count, None
+        )[0]
+        read = (match[5] if match is not None else "", tuple(lines))
+        if end - start <= _CACHE_BYTES // 8:
+            with self._lock:
+                if start not in self._cache:
+                    self._cache[start] = (read, end - start)
+                    self._cached_bytes += end - start
+                while self._cached_bytes > _CACHE_BYTES:
+                    self._cached_bytes -= self._cache.popitem(last=False)[1][1]
+        return read
+
+
+# Per hunk: old start, old count, new start, new count; start and end of the hunk's text in
+# the file; where the hunk's bits start in `_FileHunks._added`.
+_RECORD = 7
+
+
+class _FileHunks(Sequence[Hunk]):
+    """One file's hunks as recorded by a parse from a file: header numbers and byte ranges in
+    one array, which new-side lines are added lines in a bitmap (one bit per line from the
+    hunk's new start to its last added line), and the number of deleted lines. Each `Hunk` is
+    built when asked for."""
+
+    __slots__ = ("_added", "_base", "_origin", "_reader", "_table", "deleted")
+
+    def __init__(self, reader: _HunkReader) -> None:
+        self._reader = reader
+        self._table = array("q")
+        self._added = bytearray()
+        self._origin = self._base = 0
+        self.deleted = 0
+
+    def begin(self, new_start: int) -> None:
+        """Start recording a hunk whose new side starts at line `new_start`."""
+        self._origin, self._base = new_start, len(self._added)
+
+    def add(self, new_lineno: int) -> None:
+        """Record an added line of the hunk begun last."""
+        bit = new_lineno - self._origin
+        at = self._base + (bit >> 3)
+        added = self._added
+        if at >= len(added):
+            added.extend(bytes(at + 1 - len(added)))
+        added[at] |= 1 << (bit & 7)
+
+    def record(self, header: tuple[int, int, int, int], start: int, end: int) -> None:
+        """Finish the hunk begun last: its header numbers and the byte range of its text."""
+        self._table.extend((*header, start, end, self._base))
+
+    def __len__(self) -> int:
+        return len(self._table) // _RECORD
+
+    @overload
+    def __getitem__(self, index: int) -> Hunk: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Hunk, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Hunk | tuple[Hunk, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(len(self))[index])
+        i = range(len(self))[index]
+        old_start, old_count, new_start, new_count, start, end, _ = self._table[
+            i * _RECORD : (i + 1) * _RECORD
+        ]
+        return Hunk(
+            old_start, old_count, new_start, new_count, "", reader=self._reader, span=(start, end)
+        )
+
+    def __iter__(self) -> Iterator[Hunk]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def new_ranges(self) -> Iterator[tuple[int, int]]:
+        """(new start, new count) of each hunk."""
+        table = self._table
+        return ((table[i + 2], table[i + 3]) for i in range(0, len(table), _RECORD))
+
+    def added_lines(self) -> frozenset[int]:
+        """New-side line numbers of added lines."""
+        table, added = self._table, self._added
+        bases = [*table[_RECORD - 1 :: _RECORD], len(added)]
+        return frozenset(
+            table[i * _RECORD + 2] + (at - bases[i]) * 8 + bit
+            for i in range(len(bases) - 1)
+            for at in range(bases[i], bases[i + 1])
+            if added[at]
+            for bit in range(8)
+            if added[at] >> bit & 1
+        )
+
+    def added_count(self) -> int:
+        """Number of added lines."""
+        return int.from_bytes(self._added, "little").bit_count()
 
 
 @dataclass(frozen=True, slots=True)
 class FileDiff:
-    """One file's change. `path` is the new path, or the old one for deletions."""
+    """One file's change. `path` is the new path, or the old one for deletions. `offset` is
+    where the file's part of the diff starts in the diff file (byte offset; only for diffs
+    parsed with `parse_diff_file`)."""
 
     old_path: str | None
     new_path: str | None
     status: FileStatus
-    hunks: tuple[Hunk, ...] = ()
+    hunks: Sequence[Hunk] = ()
     is_binary: bool = False
     old_mode: str | None = None
     new_mode: str | None = None
     similarity: int | None = None
     is_submodule: bool = False
+    offset: int | None = field(default=None, compare=False)
 
     @property
     def path(self) -> str:
@@ -75,6 +289,8 @@ class FileDiff:
     @property
     def added_lines(self) -> frozenset[int]:
         """New-side line numbers of added lines."""
+        if isinstance(self.hunks, _FileHunks):
+            return self.hunks.added_lines()
         return frozenset(
             ln.new_lineno
             for h in self.hunks
@@ -85,11 +301,15 @@ class FileDiff:
     @property
     def added_count(self) -> int:
         """Number of added lines."""
+        if isinstance(self.hunks, _FileHunks):
+            return self.hunks.added_count()
         return sum(1 for h in self.hunks for ln in h.lines if ln.kind == "added")
 
     @property
     def deleted_count(self) -> int:
         """Number of deleted lines."""
+        if isinstance(self.hunks, _FileHunks):
+            return self.hunks.deleted
         return sum(1 for h in self.hunks for ln in h.lines if ln.kind == "deleted")
 
     def added(self) -> Iterable[DiffLine]:
@@ -102,9 +322,14 @@ class FileDiff:
     def touches(self, start: int, end: int | None = None, context: int = 0) -> bool:
         """Whether new-side lines start..end fall within `context` lines of a hunk."""
         stop = end if end is not None else start
-        for h in self.hunks:
-            lo = h.new_start - context
-            hi = h.new_start + max(h.new_count, 1) - 1 + context
+        ranges: Iterable[tuple[int, int]] = (
+            self.hunks.new_ranges()
+            if isinstance(self.hunks, _FileHunks)
+            else ((h.new_start, h.new_count) for h in self.hunks)
+        )
+        for new_start, new_count in ranges:
+            lo = new_start - context
+            hi = new_start + max(new_count, 1) - 1 + context
             if start <= hi and stop >= lo:
                 return True
         return False
@@ -112,10 +337,11 @@ class FileDiff:
 
 @dataclass(frozen=True, slots=True)
 class Diff:
-    """A parsed diff: the changed files in diff order."""
+    """A parsed diff: the changed files in diff order, and the file it was read from."""
 
     files: tuple[FileDiff, ...] = ()
     errors: tuple[str, ...] = field(default=())
+    source: DiffSource | None = field(default=None, compare=False)
 
     def file(self, path: str) -> FileDiff | None:
         """The change to `path` (new or old path), if any."""
@@ -172,7 +398,27 @@ def parse_diff(source: str | bytes | Iterable[bytes]) -> Diff:
     else:
         blocks = _decode(source)
     with _gc_paused():
-        return _Parser().run(_split_lines(blocks))
+        return _Parser().run(zip(count(1), _split_lines(blocks), repeat(0)))
+
+
+def parse_diff_file(path: Path) -> Diff:
+    """Parse the diff in file `path` like `parse_diff`, in bounded memory: hunks keep no lines
+    but the byte range of their body, and parse it again from the file when asked for their
+    lines. The file must stay in place while the diff is used. `Diff.source` gives its size
+    and SHA-256, computed while parsing."""
+    digest = hashlib.sha256()
+    size = 0
+
+    def blocks(read: Callable[[int], bytes]) -> Iterator[bytes]:
+        nonlocal size
+        for block in iter(partial(read, _BLOCK), b""):
+            digest.update(block)
+            size += len(block)
+            yield block
+
+    with path.open("rb") as fh, _gc_paused():
+        parsed = _Parser(_HunkReader(path)).run(_offset_lines(_decode(blocks(fh.read))))
+    return replace(parsed, source=DiffSource(path, size, digest.hexdigest()))
 
 
 @contextmanager
@@ -195,6 +441,19 @@ def _decode(chunks: Iterable[bytes | memoryview]) -> Iterator[str]:
     for chunk in chunks:
         yield decoder.decode(chunk)
     yield decoder.decode(b"", final=True)
+
+
+def _offset_lines(blocks: Iterable[str]) -> Iterator[_Item]:
+    """Each line of text blocks with its number and the byte offset where it starts."""
+    offset = 0
+    for item in zip(count(1), _split_lines(blocks), repeat(0)):
+        yield item[0], item[1], offset
+        offset += _byte_length(item[1]) + 1
+
+
+def _byte_length(line: str) -> int:
+    """The length of a decoded line in the input, in bytes."""
+    return len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape"))
 
 
 def _split_lines(blocks: Iterable[str]) -> Iterator[str]:
@@ -360,6 +619,7 @@ class _FileBuilder:
         "minus",
         "new_file",
         "new_mode",
+        "offset",
         "old_mode",
         "plus",
         "prefixes",
@@ -368,8 +628,9 @@ class _FileBuilder:
         "similarity",
     )
 
-    def __init__(self, lineno: int, git: bool) -> None:
-        self.lineno = lineno
+    def __init__(self, item: _Item, git: bool, reader: _HunkReader | None) -> None:
+        self.lineno = item[0]
+        self.offset = item[2] if reader is not None else None
         self.git = git
         self.git_names: tuple[str, str] | None = None
         self.prefixes: tuple[str, str] | None = None
@@ -387,7 +648,7 @@ class _FileBuilder:
         self.index_mode: str | None = None
         self.similarity: int | None = None
         self.is_binary = False
-        self.hunks: list[Hunk] = []
+        self.hunks: list[Hunk] | _FileHunks = [] if reader is None else _FileHunks(reader)
 
     def header(self, line: str) -> str | None:
         """Apply one extended header line; None if it is not one, else an error or ''."""
@@ -401,6 +662,8 @@ class _FileBuilder:
         elif key in ("similarity", "dissimilarity"):
             key2, _, value = value.partition(" ")
             key = f"{key} {key2}"
+        if key.endswith("mode"):
+            value = sys.intern(value)  # a big diff repeats the same few modes
         if key == "old mode":
             self.old_mode = value
         elif key == "new mode":
@@ -424,7 +687,7 @@ class _FileBuilder:
             self.similarity = int(digits)
         elif key == "index":
             _, _, mode = value.partition(" ")
-            self.index_mode = mode or None
+            self.index_mode = sys.intern(mode) if mode else None
         elif key != "dissimilarity index":
             return None
         return ""
@@ -466,6 +729,8 @@ class _FileBuilder:
             status = "modified"
         if old is None and new is None:
             return None
+        if old == new:
+            new = old  # one string for both
         old_mode, new_mode = self.old_mode, self.new_mode
         if self.index_mode is not None:
             if status != "added" and old_mode is None:
@@ -476,22 +741,25 @@ class _FileBuilder:
             old_path=old,
             new_path=new,
             status=status,
-            hunks=tuple(self.hunks),
+            hunks=tuple(self.hunks) if isinstance(self.hunks, list) else self.hunks,
             is_binary=self.is_binary,
             old_mode=old_mode,
             new_mode=new_mode,
             similarity=self.similarity,
             is_submodule=_SUBMODULE_MODE in (old_mode, new_mode),
+            offset=self.offset,
         )
 
 
-_Item = tuple[int, str]
+_Item = tuple[int, str, int]  # line number, text, byte offset (0 when not tracked)
 
 
 class _Parser:
-    """A line-driven state machine; hunk bodies are read by a tight inner loop."""
+    """A line-driven state machine; hunk bodies are read by a tight inner loop. With a
+    `reader`, hunks are recorded compactly (see `_FileHunks`) instead of keeping their lines."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: _HunkReader | None = None) -> None:
+        self.reader = reader
         self.files: list[FileDiff] = []
         self.errors: list[str] = []
         self.dropped_errors = 0
@@ -506,11 +774,10 @@ class _Parser:
         else:
             self.dropped_errors += 1
 
-    def run(self, lines: Iterator[str]) -> Diff:
-        it = enumerate(lines, 1)
+    def run(self, it: Iterator[_Item]) -> Diff:
         item = next(it, None)
         while item is not None:
-            item = self.line(item[0], item[1], it) or next(it, None)
+            item = self.line(item, it) or next(it, None)
         self.finish_file()
         if self.dropped_errors:
             self.errors.append(f"… and {self.dropped_errors} more errors")
@@ -526,21 +793,27 @@ class _Parser:
         else:
             self.files.append(built)
 
-    def line(self, lineno: int, raw: str, it: Iterator[_Item]) -> _Item | None:
+    def new_file(self, item: _Item, git: bool) -> _FileBuilder:
+        self.finish_file()
+        builder = self.file = _FileBuilder(item, git, self.reader)
+        return builder
+
+    def line(self, item: _Item, it: Iterator[_Item]) -> _Item | None:
         """Handle one line outside a hunk; returns a read-ahead line still to handle."""
-        line = _chomp(raw)
+        lineno = item[0]
+        line = _chomp(item[1])
         if line.startswith("diff --git "):
-            self.start_git(lineno, line[11:])
+            self.start_git(item, line[11:])
         elif line.startswith(("diff --cc ", "diff --combined ")):
             self.finish_file()
             self.error(lineno, "combined (merge) diffs are not supported; file skipped")
             self.state = _QUIET
         elif line.startswith("@@ "):
-            return self.hunk(lineno, line, it)
+            return self.hunk(item, line, it)
         elif line.startswith("--- "):
             ahead = next(it, None)
             if ahead is not None and ahead[1].startswith("+++ "):
-                self.start_sides(lineno, line[4:], _chomp(ahead[1])[4:])
+                self.start_sides(item, line[4:], _chomp(ahead[1])[4:])
                 return None
             self.other(lineno, line)
             return ahead
@@ -555,7 +828,7 @@ class _Parser:
             self.file.is_binary = True
             self.state = _QUIET
         elif line.startswith("Binary files ") and line.endswith(" differ"):
-            self.binary(lineno, line[13:-7])
+            self.binary(item, line[13:-7])
         else:
             self.other(lineno, line)
         return None
@@ -569,57 +842,64 @@ class _Parser:
             self.error(lineno, f"line outside any hunk: {_clip(line)}")
             self.state = _QUIET
 
-    def start_git(self, lineno: int, rest: str) -> None:
-        self.finish_file()
-        builder = _FileBuilder(lineno, git=True)
+    def start_git(self, item: _Item, rest: str) -> None:
+        builder = self.new_file(item, git=True)
         names = _git_names(rest)
         if names is not None and names[0] and names[1]:  # a cut-off header names no file
             builder.git_names = names[0], names[1]
             builder.prefixes = names[2]
-        self.file = builder
         self.state = _HEADER
 
-    def start_sides(self, lineno: int, minus: str, plus: str) -> None:
+    def start_sides(self, item: _Item, minus: str, plus: str) -> None:
         builder = self.file
         if builder is None or self.state != _HEADER or builder.has_sides:
-            self.finish_file()
-            builder = self.file = _FileBuilder(lineno, git=False)
+            builder = self.new_file(item, git=False)
         builder.sides(minus, plus)
         self.state = _AFTER
 
-    def binary(self, lineno: int, names: str) -> None:
+    def binary(self, item: _Item, names: str) -> None:
         if self.state == _HEADER and self.file is not None:
             self.file.is_binary = True
             self.state = _AFTER
             return
         parts = names.split(" and ")
         if len(parts) != 2:
-            self.error(lineno, f"cannot split the names of a binary file line: {_clip(names)}")
+            self.error(item[0], f"cannot split the names of a binary file line: {_clip(names)}")
             return
-        self.finish_file()
-        builder = self.file = _FileBuilder(lineno, git=False)
+        builder = self.new_file(item, git=False)
         builder.sides(parts[0], parts[1])
         builder.is_binary = True
         self.state = _AFTER
 
-    def hunk(self, lineno: int, header: str, it: Iterator[_Item]) -> _Item | None:
+    def hunk(self, item: _Item, header: str, it: Iterator[_Item]) -> _Item | None:
         """Read a hunk from its header line; returns the first line after it, if read."""
         builder = self.file
         match = _HUNK_RE.fullmatch(header)
         if builder is None or match is None:
             problem = "hunk header without a file header" if builder is None else "bad hunk header"
-            self.error(lineno, f"{problem}: {_clip(header)}")
+            self.error(item[0], f"{problem}: {_clip(header)}")
             self.state = _QUIET
             return None
         old_start, old_count, new_start, new_count = (
             int(g) if g is not None else 1 for g in match.groups()[:4]
         )
-        lines, ahead, overflow = self.hunk_lines(
-            lineno, it, old_start, old_count, new_start, new_count
+        hunks = builder.hunks
+        if not isinstance(hunks, list):
+            hunks.begin(new_start)
+        lines, ahead, overflow, last = self.hunk_lines(
+            item[0],
+            it,
+            old_start,
+            old_count,
+            new_start,
+            new_count,
+            None if isinstance(hunks, list) else hunks,
         )
-        builder.hunks.append(
-            Hunk(old_start, old_count, new_start, new_count, match[5], tuple(lines))
-        )
+        if isinstance(hunks, list):
+            hunks.append(Hunk(old_start, old_count, new_start, new_count, match[5], tuple(lines)))
+        else:
+            end = (last or item)[2] + _byte_length((last or item)[1]) + 1
+            hunks.record((old_start, old_count, new_start, new_count), item[2], end)
         self.state = _QUIET if overflow else _AFTER
         return ahead
 
@@ -631,21 +911,28 @@ class _Parser:
         old_left: int,
         new_no: int,
         new_left: int,
-    ) -> tuple[list[DiffLine], _Item | None, bool]:
-        """A hunk's lines, the line read after them, and whether the hunk had too many lines."""
+        index: _FileHunks | None,
+    ) -> tuple[list[DiffLine], _Item | None, bool, _Item | None]:
+        """A hunk's lines (none when recording into `index`), the line read after them, whether
+        the hunk had too many lines, and the hunk's last line."""
         lines: list[DiffLine] = []
         append = lines.append
         number = self.numbers.setdefault
+        counts = old_left, new_left
+        last: _Item | None = None
+        text, crlf = "", False
         if old_left or new_left:
             for item in it:
                 raw = item[1]
                 kind = raw[:1]
-                crlf = raw.endswith("\r")
-                text = raw[1:-1] if crlf else raw[1:]
+                if index is None:
+                    crlf = raw.endswith("\r")
+                    text = raw[1:-1] if crlf else raw[1:]
                 blank = kind != " " and raw in ("", "\r")
                 if (kind == " " or blank) and old_left and new_left:
-                    o, n = number(old_no, old_no), number(new_no, new_no)
-                    append(DiffLine("context", text, o, n, False, crlf))
+                    if index is None:
+                        o, n = number(old_no, old_no), number(new_no, new_no)
+                        append(DiffLine("context", text, o, n, False, crlf))
                     old_no, new_no, old_left, new_left = (
                         old_no + 1,
                         new_no + 1,
@@ -653,34 +940,41 @@ class _Parser:
                         new_left - 1,
                     )
                 elif kind == "+" and new_left:
-                    append(DiffLine("added", text, None, number(new_no, new_no), False, crlf))
+                    if index is None:
+                        append(DiffLine("added", text, None, number(new_no, new_no), False, crlf))
+                    else:
+                        index.add(new_no)
                     new_no, new_left = new_no + 1, new_left - 1
                 elif kind == "-" and old_left:
-                    append(DiffLine("deleted", text, number(old_no, old_no), None, False, crlf))
+                    if index is None:
+                        append(DiffLine("deleted", text, number(old_no, old_no), None, False, crlf))
+                    else:
+                        index.deleted += 1
                     old_no, old_left = old_no + 1, old_left - 1
                 elif kind == "\\":
-                    self.no_newline(item[0], lines)
+                    self.no_newline(item[0], lines, counts != (old_left, new_left))
                 elif kind in ("+", "-", " ") or blank:
                     self.error(item[0], f"more lines than the hunk header at line {lineno} counts")
-                    return lines, None, True
+                    return lines, None, True, last
                 else:
                     self.error(
                         item[0], f"hunk ends early (expected {old_left} old, {new_left} new lines)"
                     )
-                    return lines, item, False
+                    return lines, item, False, last
+                last = item
                 if not (old_left or new_left):
                     break
             else:
                 self.error(lineno, "input ends inside this hunk")
-                return lines, None, False
+                return lines, None, False, last
         ahead = next(it, None)
         if ahead is not None and ahead[1].startswith("\\"):
-            self.no_newline(ahead[0], lines)
-            ahead = None
-        return lines, ahead, False
+            self.no_newline(ahead[0], lines, counts != (old_left, new_left))
+            last, ahead = ahead, None
+        return lines, ahead, False, last
 
-    def no_newline(self, lineno: int, lines: list[DiffLine]) -> None:
-        if lines:
-            lines[-1] = replace(lines[-1], no_newline_at_eof=True)
-        else:
+    def no_newline(self, lineno: int, lines: list[DiffLine], after_a_line: bool) -> None:
+        if not after_a_line:
             self.error(lineno, "'\\ No newline at end of file' with no line before it")
+        elif lines:
+            lines[-1] = replace(lines[-1], no_newline_at_eof=True)

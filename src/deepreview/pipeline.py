@@ -21,7 +21,7 @@ from deepreview.config import Config, load_config
 from deepreview.consolidate.engine import ConsolidationInput, consolidate
 from deepreview.consolidate.rounds import PriorRecord, match_rounds
 from deepreview.context import PriorRoundFinding, ReviewContext
-from deepreview.diff import Diff, parse_diff
+from deepreview.diff import Diff, parse_diff_file
 from deepreview.output import write_index, write_report
 from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
@@ -254,11 +254,9 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             resolved, pr_info = _resolve_pr(repo, options.target.pr, environ, work)
         else:
             resolved = resolve_target(repo, options.target, work)
-        with resolved.diff_path.open("rb") as fh:
-            diff = parse_diff(fh)
+        diff = parse_diff_file(resolved.diff_path)  # read back from there while agents run
         if diff.is_empty:
             raise EmptyDiffError("nothing to review: the diff is empty")
-        diff_text = resolved.diff_path.read_bytes().decode("utf-8", "surrogateescape")
         target = _report_target(resolved, diff, pr_info)
         series = _series(store, pr_info.number if pr_info else None, target.branch)
         with worktree(repo, resolved.head_sha) as wt:
@@ -274,7 +272,6 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 repo_root=repo,
                 worktree=wt,
                 diff=diff,
-                diff_text=diff_text,
                 target=target,
                 base_sha=resolved.base_sha,
                 run_dir=work / "agents",

@@ -99,14 +99,14 @@ def cache_key(
     effort: str | None,
     prompt_version: str,
     head_sha: str,
-    diff_text: str,
+    diff_sha256: str,
     extra: Sequence[str] = (),
 ) -> str:
-    """The cache key of an agent result: same agent, model, prompt, head and diff."""
+    """The cache key of an agent result: same agent, model, prompt, head and diff (given by
+    the SHA-256 of its text)."""
     h = hashlib.sha256()
-    for part in (agent, model or "", effort or "", prompt_version, head_sha, *extra):
+    for part in (agent, model or "", effort or "", prompt_version, head_sha, diff_sha256, *extra):
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    h.update(hashlib.sha256(diff_text.encode("utf-8", "surrogateescape")).digest())
     return h.hexdigest()
 
 

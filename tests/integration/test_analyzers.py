@@ -17,7 +17,7 @@ from deepreview.agents.bandit import BanditAgent
 from deepreview.agents.ruff import RuffAgent
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
-from deepreview.diff import parse_diff
+from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, Finding, ReportTarget
 
 GIT_ENV = {
@@ -78,13 +78,13 @@ def change(
     write(repo, head)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Change")
-    diff_text = git(repo, "diff", f"{base_sha}..HEAD")
-    diff = parse_diff(diff_text)
+    diff_file = tmp_path / "change.diff"
+    diff_file.write_text(git(repo, "diff", f"{base_sha}..HEAD"), encoding="utf-8")
+    diff = parse_diff_file(diff_file)
     return ReviewContext(
         repo_root=repo,
         worktree=repo,
         diff=diff,
-        diff_text=diff_text,
         target=ReportTarget(kind="range", changed_files=diff.paths),
         base_sha=base_sha,
         run_dir=tmp_path / "run",

@@ -22,7 +22,7 @@ from deepreview.agents.openai_api import OpenAIApiAgent, OpenAICompatibleAgent
 from deepreview.agents.pricing import cost_usd
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
-from deepreview.diff import parse_diff
+from deepreview.diff import parse_diff_file
 from deepreview.prompt import review_json_schema
 from deepreview.schema import AgentRun, ReportTarget, Usage
 from tests.repo_factory import commit, git, make_repo
@@ -138,12 +138,12 @@ def make_ctx(tmp_path: Path, env: dict[str, str], files: dict[str, str | bytes])
     repo = make_repo(tmp_path / "repo", {"app.py": "print('hi')\n"})
     base = git(repo, "rev-parse", "HEAD")
     head = commit(repo, files, "Add greet")
-    diff_text = git(repo, "diff", base, head) + "\n"
+    diff_file = tmp_path / "change.diff"
+    diff_file.write_text(git(repo, "diff", base, head) + "\n", encoding="utf-8")
     return ReviewContext(
         repo_root=repo,
         worktree=repo,
-        diff=parse_diff(diff_text),
-        diff_text=diff_text,
+        diff=parse_diff_file(diff_file),
         target=ReportTarget(kind="range", base=base, head_sha=head),
         base_sha=base,
         run_dir=tmp_path / "run",

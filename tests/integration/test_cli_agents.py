@@ -20,7 +20,7 @@ from deepreview.agents.codex import CodexAgent, files_in_command
 from deepreview.agents.gemini import INSTRUCTION, GeminiAgent
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
-from deepreview.diff import parse_diff
+from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, ReportTarget
 from tests.conftest import FAKES_DIR
 from tests.repo_factory import commit, git, make_repo
@@ -89,11 +89,12 @@ def ctx(
         env[f"FAKE_{agent}_REVIEW"] = str(review_file)
         env[f"FAKE_{agent}_READS"] = "app.py,util/helpers.py,missing.py"
         env[f"FAKE_{agent}_LOG"] = str(tmp_path / f"{agent.lower()}.log")
+    diff_file = tmp_path / "change.diff"
+    diff_file.write_text(diff_text, encoding="utf-8")
     return ReviewContext(
         repo_root=repo,
         worktree=repo,
-        diff=parse_diff(diff_text),
-        diff_text=diff_text,
+        diff=parse_diff_file(diff_file),
         target=ReportTarget(kind="range", changed_files=["app.py"]),
         base_sha=base,
         run_dir=tmp_path / "run",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import json
 import os
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from deepreview.diff import Diff, DiffLine, parse_diff
+from deepreview.diff import Diff, DiffLine, parse_diff, parse_diff_file
 from tests.repo_factory import GIT_ENV, commit, git, make_repo, write
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "diff"
@@ -308,3 +309,72 @@ def test_git_log_patches_with_indented_messages(tmp_path: Path) -> None:
         ("modified", "a.txt"),
         ("added", "a.txt"),
     ]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_file_parse_matches_the_in_memory_parse(case: str) -> None:
+    path = GOLDEN / f"{case}.diff"
+    data = path.read_bytes()
+    diff = parse_diff_file(path)
+    expected = parse_diff(data)
+    assert as_json(diff) == as_json(expected)
+    assert [(f.added_count, f.deleted_count) for f in diff.files] == [
+        (f.added_count, f.deleted_count) for f in expected.files
+    ]
+    assert diff.source is not None
+    assert diff.source.size == len(data)
+    assert diff.source.sha256 == hashlib.sha256(data).hexdigest()
+    for f in diff.files:
+        assert f.offset is not None
+        assert data[f.offset :].startswith((b"diff --git ", b"--- ", b"Binary files ")), f.path
+
+
+def big_diff(files: int, hunks: int, rows: int) -> bytes:
+    """A git diff of `files` files with `hunks` hunks of `rows` added, deleted and context
+    lines each."""
+    out = []
+    for i in range(files):
+        out.append(f"diff --git a/d/f{i}.py b/d/f{i}.py\n--- a/d/f{i}.py\n+++ b/d/f{i}.py\n")
+        for h in range(hunks):
+            start = 1 + h * rows * 3
+            body = "".join(f" c{k}\n-old {k}\n+new {k} é\n" for k in range(rows))
+            out.append(f"@@ -{start},{rows * 2} +{start},{rows * 2} @@ def f{h}():\n{body}")
+    return "".join(out).encode()
+
+
+def test_file_parse_keeps_no_lines_and_reads_them_back(tmp_path: Path) -> None:
+    data = big_diff(files=20, hunks=10, rows=400)  # 2 MB, 240,000 lines
+    path = tmp_path / "big.diff"
+    path.write_bytes(data)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        diff = parse_diff_file(path)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert diff.errors == ()
+    assert len(data) > 2_000_000
+    assert kept < 50_000  # the lines alone take 20 MB in memory
+    assert peak < 2_000_000  # a block of input at a time
+    added = sum(ln.kind == "added" for f in diff.files for h in f.hunks for ln in h.lines)
+    assert added == sum(f.added_count for f in diff.files) == 20 * 10 * 400
+    last = diff.files[17].hunks[-1]
+    assert (last.new_start, last.new_count, last.section) == (1 + 9 * 1200, 800, "def f9():")
+    assert last.lines[-1] == DiffLine("added", "new 399 é", None, 1 + 9 * 1200 + 799)
+
+
+def test_file_parse_counts_and_ranges_need_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "change.diff"
+    path.write_bytes(big_diff(files=2, hunks=3, rows=5))
+    diff = parse_diff_file(path)
+    expected = parse_diff(path.read_bytes())
+    path.unlink()
+    for got, want in zip(diff.files, expected.files, strict=True):
+        assert got.added_lines == want.added_lines and len(got.added_lines) == 15
+        assert (got.added_count, got.deleted_count) == (15, 15)
+        assert [(h.new_start, h.new_count) for h in got.hunks] == [(1, 10), (16, 10), (31, 10)]
+        assert got.touches(12, 14) is False and got.touches(12, 14, context=2) is True
+        assert got.touches(40) is True and got.touches(41) is False
+    with pytest.raises(FileNotFoundError):
+        _ = diff.files[0].hunks[0].lines

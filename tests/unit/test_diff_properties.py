@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import tempfile
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deepreview.diff import Diff, parse_diff
+from deepreview.diff import Diff, parse_diff, parse_diff_file
 
 # Fragments that steer random input into every parser state.
 FRAGMENTS = [
@@ -57,11 +59,25 @@ def check(diff: Diff) -> None:
                 assert "\n" not in ln.text
 
 
+def check_file_parse(data: bytes, expected: Diff) -> None:
+    """Parsing `data` from a file gives `expected`, hunk sections, lines and counts included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.diff"
+        path.write_bytes(data)
+        from_file = parse_diff_file(path)
+        assert from_file == expected
+        for got, want in zip(from_file.files, expected.files, strict=True):
+            assert [h.section for h in got.hunks] == [h.section for h in want.hunks]
+            assert got.added_lines == want.added_lines
+            assert (got.added_count, got.deleted_count) == (want.added_count, want.deleted_count)
+
+
 @given(st.binary(max_size=3000), st.integers(min_value=1, max_value=50))
 def test_arbitrary_bytes_never_raise(data: bytes, size: int) -> None:
     whole = parse_diff(data)
     check(whole)
     assert parse_diff(data[i : i + size] for i in range(0, len(data), size)) == whole
+    check_file_parse(data, whole)
 
 
 @given(diffish_lines, st.sampled_from(["\n", "\r\n"]), st.integers(min_value=1, max_value=50))
@@ -72,6 +88,7 @@ def test_diff_like_input_never_raises_and_chunking_does_not_matter(
     whole = parse_diff(data)
     check(whole)
     assert parse_diff(data[i : i + size] for i in range(0, len(data), size)) == whole
+    check_file_parse(data, whole)
 
 
 texts = st.text(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from deepreview.context import PriorRoundFinding, ReviewContext
-from deepreview.diff import Diff, parse_diff
+from deepreview.diff import Diff, parse_diff_file
 from deepreview.prompt import (
     PROMPT_VERSION,
     build_prompt,
@@ -32,8 +32,7 @@ def make_context(tmp_path: Path, files: dict[str, str | bytes], **extra: Any) ->
     head = commit(repo, files, "Change things")
     git(repo, "rm", "-q", "old.txt")
     head = commit(repo, {}, "Remove old.txt")
-    diff_text = git(repo, "diff", base, head) + "\n"
-    diff = parse_diff(diff_text)
+    diff = diff_from(tmp_path / "change.diff", (git(repo, "diff", base, head) + "\n").encode())
     target = ReportTarget(
         kind="pr",
         repo="acme/demo",
@@ -48,12 +47,17 @@ def make_context(tmp_path: Path, files: dict[str, str | bytes], **extra: Any) ->
         repo_root=repo,
         worktree=repo,
         diff=diff,
-        diff_text=diff_text,
         target=target,
         base_sha=base,
         run_dir=tmp_path / "run",
         **extra,
     )
+
+
+def diff_from(path: Path, data: bytes) -> Diff:
+    """`data` written to `path` and parsed from there."""
+    path.write_bytes(data)
+    return parse_diff_file(path)
 
 
 def blocks(text: str) -> list[tuple[str, str]]:
@@ -221,13 +225,15 @@ def test_an_answer_shaped_by_the_strict_schema_is_a_valid_review() -> None:
 
 def test_undecodable_diff_bytes_become_replacement_characters(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, {"app.py": "x = 1\n"})
-    raw = ctx.diff_text.replace("+x = 1", "+x = 'caf\udce9'")
-    p = build_prompt(replace(ctx, diff_text=raw), include_content=False, budget_tokens=None)
+    raw = ctx.diff_source.text().replace("+x = 1", "+x = 'caf\udce9'")
+    diff = diff_from(tmp_path / "raw.diff", raw.encode("utf-8", "surrogateescape"))
+    assert b"caf\xe9'" in (tmp_path / "raw.diff").read_bytes()
+    p = build_prompt(replace(ctx, diff=diff), include_content=False, budget_tokens=None)
     assert "+x = 'caf\ufffd'" in p.user
     p.user.encode("utf-8")  # would raise on a lone surrogate
 
 
-def test_plain_unified_diff_is_cut_per_file_by_its_headers(tmp_path: Path) -> None:
+def test_plain_unified_diff_is_cut_per_file(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, {"app.py": "x = 1\n"})
     big = "".join(f"+row {i}\n" for i in range(400))
     text = (
@@ -235,9 +241,8 @@ def test_plain_unified_diff_is_cut_per_file_by_its_headers(tmp_path: Path) -> No
         "--- a/small.txt\t2026-01-01\n+++ b/small.txt\t2026-01-02\n@@ -1 +1 @@\n-a\n+b\n"
         f"--- /dev/null\n+++ b/docs/big file.txt\n@@ -0,0 +1,400 @@\n{big}"
     )
-    # The parsed diff disagrees with the text (here: it is empty), so headers name the files.
-    p = build_prompt(
-        replace(ctx, diff_text=text, diff=Diff()), include_content=False, budget_tokens=2200
-    )
+    diff = diff_from(tmp_path / "plain.diff", text.encode())
+    assert diff.paths == ["small.txt", "docs/big file.txt"]
+    p = build_prompt(replace(ctx, diff=diff), include_content=False, budget_tokens=2200)
     assert p.omitted == ["docs/big file.txt"]
     assert "Preamble of a mailed patch." in p.user and "+b\n" in p.user

@@ -25,7 +25,6 @@ def _ctx(tmp_path: Path) -> ReviewContext:
         repo_root=tmp_path,
         worktree=tmp_path,
         diff=Diff(),
-        diff_text="",
         target=ReportTarget(kind="range"),
         base_sha=None,
         run_dir=tmp_path / "runs",

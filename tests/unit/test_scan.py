@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deepreview.agents.scan import ScanAgent
 from deepreview.context import ReviewContext
-from deepreview.diff import parse_diff
+from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, Commit, Finding, Location, ReportTarget
 
 GIT_ENV = {
@@ -49,20 +49,20 @@ def make_repo(tmp_path: Path, base: dict[str, str]) -> tuple[Path, str]:
 
 
 def context(repo: Path, base: str) -> ReviewContext:
-    diff_text = git(repo, "diff", f"{base}..HEAD")
+    diff_file = repo.parent / "change.diff"
+    diff_file.write_text(git(repo, "diff", f"{base}..HEAD"), encoding="utf-8")
     log = git(repo, "log", "--reverse", "--format=%H%x00%s", f"{base}..HEAD")
     commits = []
     for line in log.splitlines():
         sha, subject = line.split("\0")
         files = git(repo, "show", "--name-only", "--format=", sha).split()
         commits.append(Commit(sha=sha, subject=subject, files_changed=len(files)))
-    diff = parse_diff(diff_text)
+    diff = parse_diff_file(diff_file)
     target = ReportTarget(kind="range", commits=commits, changed_files=diff.paths)
     return ReviewContext(
         repo_root=repo,
         worktree=repo,
         diff=diff,
-        diff_text=diff_text,
         target=target,
         base_sha=base,
         run_dir=repo.parent / "run",

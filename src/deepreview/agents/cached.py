@@ -44,7 +44,7 @@ class CachedAgent:
             self.config.effort,
             f"{self.prompt_version}/{__version__}",
             ctx.target.head_sha or ctx.base_sha or "",
-            ctx.diff_text,
+            ctx.diff_source.sha256,
             extra=[*self.config.extra_args, ctx.untrusted_text],
         )
 
