@@ -120,12 +120,19 @@ def resolve_target(repo: Path, spec: TargetSpec, work: Path) -> ResolvedTarget:
 
 
 def _copy_patch(source: str, dest: Path) -> None:
+    """Copy the patch (a file, or stdin for "-") to `dest`, streaming: patches can be huge."""
     try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        if source == "-":
+            with dest.open("wb") as out:
+                shutil.copyfileobj(sys.stdin.buffer, out)
+            return
+        with open(source, "rb") as src, dest.open("wb") as out:
+            shutil.copyfileobj(src, out)
     except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) == dest:
+            raise
         reason = exc.strerror or str(exc)
         raise TargetError(f"cannot read patch {source}: {reason}") from exc
-    dest.write_bytes(data)
 
 
 def resolve_pull_request(
