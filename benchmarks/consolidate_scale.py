@@ -10,70 +10,15 @@ consolidated findings, CPU seconds and seconds per 1,000 findings (flat means li
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
+from pathlib import Path
 
-from deepreview.consolidate import ConsolidationInput, consolidate
-from deepreview.schema import AgentReview, AgentRun, Finding, Location
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-WORDS = ("race", "leak", "timeout", "retry", "cache", "lock", "parse", "encode", "shell", "close")
-AGENTS = [
-    ("Claude Opus 4.6", "claude-opus-4-6", "ai"),
-    ("Claude Sonnet 4.5", "claude-sonnet-4-5", "ai"),
-    ("Codex GPT 5.4", "gpt-5.4", "ai"),
-    ("Gemini 3.1 Pro", "gemini-3.1-pro", "ai"),
-    ("ruff", None, "analyzer"),
-]
+from tests.synthetic import build
 
-
-class MemTree:
-    """Files held in memory."""
-
-    def __init__(self, files: dict[str, list[str]]) -> None:
-        self.files = files
-
-    def read_lines(self, path: str) -> list[str] | None:
-        return self.files.get(path)
-
-
-def build(per_agent: int, n_files: int, seed: int = 7) -> ConsolidationInput:
-    """Five agents with `per_agent` findings each over `n_files` files."""
-    rng = random.Random(seed)
-    files = {
-        f"pkg/mod{i}.py": [f"    value_{i}_{j} = compute(arg, {j})" for j in range(1, 301)]
-        for i in range(n_files)
-    }
-    runs = []
-    for name, model, kind in AGENTS:
-        findings = []
-        for k in range(per_agent):
-            i, j = rng.randrange(n_files), rng.randrange(1, 300)
-            path = f"pkg/mod{i}.py"
-            findings.append(
-                Finding(
-                    id=f"F{k + 1}",
-                    severity=rng.choice(["critical", "important", "suggestion"]),
-                    title=" ".join(rng.sample(WORDS, 3)) + f" in `value_{i}_{j}`",
-                    body=rng.choice(["", "Low-risk in practice.", "See `compute` for details."]),
-                    locations=[Location(path=path, start_line=j + rng.randrange(-3, 4))],
-                    excerpt=files[path][j - 1] if k % 3 == 0 else None,
-                    rule="E501" if kind == "analyzer" else None,
-                )
-            )
-        runs.append(
-            AgentRun.model_validate(
-                {
-                    "agent": name.split()[0].lower(),
-                    "display_name": name,
-                    "model": model,
-                    "kind": kind,
-                    "status": "ok",
-                    "review": AgentReview(findings=findings),
-                }
-            )
-        )
-    return ConsolidationInput(runs=runs, tree=MemTree(files))
+from deepreview.consolidate import consolidate
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import gc
 import hashlib
 import re
 import sys
@@ -11,12 +10,13 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import count, repeat
 from pathlib import Path
 from typing import Literal, overload
+
+from deepreview.gc_pause import gc_paused
 
 FileStatus = Literal["added", "deleted", "modified", "renamed", "copied"]
 LineKind = Literal["context", "added", "deleted"]
@@ -397,7 +397,7 @@ def parse_diff(source: str | bytes | Iterable[bytes]) -> Diff:
         blocks = _decode(iter(partial(read, _BLOCK), b""))
     else:
         blocks = _decode(source)
-    with _gc_paused():
+    with gc_paused():
         return _Parser().run(zip(count(1), _split_lines(blocks), repeat(0)))
 
 
@@ -416,23 +416,9 @@ def parse_diff_file(path: Path) -> Diff:
             size += len(block)
             yield block
 
-    with path.open("rb") as fh, _gc_paused():
+    with path.open("rb") as fh, gc_paused():
         parsed = _Parser(_HunkReader(path)).run(_offset_lines(_decode(blocks(fh.read))))
     return replace(parsed, source=DiffSource(path, size, digest.hexdigest()))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector. The parser makes millions of small acyclic objects,
-    each batch of which would start a collection: a third of the parse time on big diffs."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _decode(chunks: Iterable[bytes | memoryview]) -> Iterator[str]:

@@ -26,6 +26,7 @@ from deepreview.consolidate.summary import build_summary
 from deepreview.consolidate.tree import SourceTree
 from deepreview.consolidate.verdict import decide_verdict
 from deepreview.diff import Diff
+from deepreview.gc_pause import gc_paused
 from deepreview.schema import (
     SEVERITY_LETTER,
     AgentRun,
@@ -130,6 +131,11 @@ class _Draft:
 def consolidate(inp: ConsolidationInput) -> Consolidation:
     """Ground every finding, merge duplicates across agents, decide severities, ids, verdict,
     summary and retro. Same input, same output."""
+    with gc_paused():
+        return _consolidate(inp)
+
+
+def _consolidate(inp: ConsolidationInput) -> Consolidation:
     diff_index = DiffIndex(inp.diff)
     families = {r.display_name: family_of(r, inp.families) for r in inp.runs}
     reviews = [(r.display_name, r.review) for r in inp.runs if contributes(r) and r.review]
