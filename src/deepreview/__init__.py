@@ -1,8 +1,8 @@
 """deepreview: run several code reviewers, verify their claims, write one consolidated report.
 
-The public API is what `__all__` lists: `review()` runs a whole review, `consolidate()` merges
-agent reviews given as files, `load_config()` reads a repository's configuration, and the schema
-types describe agent reviews and reports.
+The public API is what `__all__` lists: `review()` runs a whole review,
+`consolidate_reviews()` merges agent reviews given as text, `load_config()` reads a
+repository's configuration, and the schema types describe agent reviews and reports.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deepreview.config import Config, load_config
+from deepreview.offline import consolidate_reviews
 from deepreview.pipeline import ReviewOptions, ReviewResult
 from deepreview.pipeline import review as _run_review
 from deepreview.schema import (
@@ -36,6 +37,7 @@ __all__ = [
     "ReviewResult",
     "Verdict",
     "__version__",
+    "consolidate_reviews",
     "load_config",
     "review",
 ]
