@@ -8,6 +8,7 @@ import sys
 import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -261,14 +262,31 @@ def test_reconciliation_maps_every_agent_finding() -> None:
     assert "Codex GPT 5.4 S1 “Use an ORM instead of raw SQL” dropped (declined)" in text
 
 
-def test_diff_fixes_are_coloured_and_other_code_is_plain() -> None:
+def test_diff_fixes_are_coloured_and_code_is_highlighted() -> None:
     html = render_html(sample_report())
     assert (
         '<span class="d-del">-    return conn.execute(sql).fetchone()</span>\n'
         '<span class="d-add">+    sql = &#34;SELECT id, name FROM customers WHERE name = ?&#34;'
     ) in html
-    python = re.search(r'<pre class="code" data-lang="python">.*?</pre>', html, re.S)
-    assert python is not None and "<span" not in python.group(0)
+    python = re.search(r'<pre class="code" data-lang="python">(.*?)</pre>', html, re.S)
+    assert python is not None
+    keyword, name = '<span class="hl-k">def</span>', '<span class="hl-nf">find_customer</span>'
+    assert f'{keyword}<span class="hl-w"> </span>{name}' in python[1]
+    assert '<span class="hl-sa">f</span><span class="hl-s2">"SELECT' in python[1]
+    # the highlighted text is the excerpt itself, nothing added or lost
+    text = html_unescape(re.sub(r"<[^>]+>", "", python[1]))
+    assert text.startswith('def find_customer(conn, name):\n    sql = f"SELECT id, name')
+
+
+def test_unknown_languages_stay_plain_and_highlighting_escapes() -> None:
+    from deepreview.render.html import code_block
+
+    assert str(code_block("a <b> c", "no-such-language")) == (
+        '<pre class="code" data-lang="no-such-language"><code class="language-no-such-language">'
+        "a &lt;b&gt; c</code></pre>\n"
+    )
+    hostile = code_block('x = "</code><script>alert(1)</script>"', "python")
+    assert "<script>" not in str(hostile) and "&lt;script&gt;" in str(hostile)
 
 
 def test_appendix_renders_agent_markdown() -> None:

@@ -18,6 +18,10 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
 from deepreview.render.durations import wall_clock
 from deepreview.render.languages import language_for
@@ -140,12 +144,28 @@ def code_block(code: str, info: str = "") -> Markup:
         )
         body_html = Markup("\n").join(lines)
     else:
-        body_html = escape(body)
+        body_html = _highlighted(body, lang)
     return Markup('<pre class="code"{}><code{}>{}</code></pre>\n').format(
         Markup(' data-lang="{}"').format(info.strip()) if info.strip() else "",
         Markup(' class="language-{}"').format(lang) if lang else "",
         body_html,
     )
+
+
+def _highlighted(code: str, lang: str) -> Markup:
+    """`code` as HTML with Pygments token classes (`hl-k`, `hl-s`, ...) when `lang` names a
+    known lexer, else plain escaped text. Pygments escapes the code itself."""
+    try:
+        lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=False) if lang else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        return escape(code)
+    html = highlight(code, lexer, _FORMATTER)
+    return Markup(html[:-1] if html.endswith("\n") and not code.endswith("\n") else html)  # nosec B704
+
+
+_FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
 
 
 # --------------------------------------------------------------------------- agent Markdown
