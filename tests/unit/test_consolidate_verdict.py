@@ -8,6 +8,7 @@ from deepreview.consolidate import Consolidation, ConsolidationInput, consolidat
 from deepreview.consolidate.consensus import family_of
 from deepreview.diff import Diff, DiffLine, FileDiff, Hunk
 from deepreview.schema import AgentReview, AgentRun, Finding, Location
+from tests.memtree import MemTree
 
 
 def finding(fid: str, severity: str, title: str, line: int = 1, path: str = "m.py") -> Finding:
@@ -45,7 +46,7 @@ def run(
 def test_no_findings_merge_as_is() -> None:
     out = run(agent("Claude Opus 4.6"))
     assert out.verdict.decision == "Merge as-is"
-    assert out.verdict.reason == "No finding survived verification."
+    assert out.verdict.reason == "No reviewer raised a finding."
 
 
 def test_only_suggestions_merge_with_optional_fixes() -> None:
@@ -165,3 +166,15 @@ def test_summary_says_what_the_change_does_in_an_ai_agents_words() -> None:
     )
     paragraphs = run(scan, claude).summary.split("\n\n")
     assert paragraphs[1] == "Claude Opus 4.6: “Adds a retrying client. It wraps httpx.”"
+
+
+def test_merge_as_is_says_when_findings_were_dropped() -> None:
+    gone = Finding(
+        id="I1",
+        severity="important",
+        title="Problem in a file that does not exist",
+        locations=[Location(path="missing.py", start_line=3)],
+    )
+    out = consolidate(ConsolidationInput(runs=[agent("Claude Opus 4.6", gone)], tree=MemTree({})))
+    assert out.verdict.decision == "Merge as-is"
+    assert out.verdict.reason == "No finding survived verification (1 dropped)."

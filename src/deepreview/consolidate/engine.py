@@ -176,7 +176,7 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
             inp.runs, findings, dropped, diff_index.paths if inp.diff is not None else None
         ),
         reconciliation=ledger.reconciliation(),
-        verdict=decide_verdict(findings, len(reviews), families),
+        verdict=decide_verdict(findings, len(reviews), families, len(dropped)),
         summary=build_summary(inp.runs, findings, dropped, inp.diff, families),
         notes=notes,
     )

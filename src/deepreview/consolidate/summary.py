@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from deepreview.consolidate.consensus import join_words, mention
 from deepreview.consolidate.retro import contributes
-from deepreview.consolidate.verdict import NAMED, decisive
+from deepreview.consolidate.verdict import NAMED, decisive, nothing_found
 from deepreview.diff import Diff
 from deepreview.schema import AgentRun, ConsolidatedFinding, DroppedFinding
 
@@ -43,7 +43,7 @@ def build_summary(
         label = "Decisive finding" if len(top) == 1 else "Decisive findings"
         paragraphs.append(f"{label}: {'; '.join(named)}.")
     else:
-        paragraphs.append("No finding survived verification.")
+        paragraphs.append(nothing_found(len(dropped)))
     rejected = sum(1 for d in dropped if d.kind == "false-positive")
     declined = sum(1 for d in dropped if d.kind == "declined")
     checks = []

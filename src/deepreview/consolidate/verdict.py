@@ -27,15 +27,25 @@ def decisive(findings: Sequence[ConsolidatedFinding]) -> list[ConsolidatedFindin
     return []
 
 
+def nothing_found(dropped: int) -> str:
+    """The reason for Merge as-is: nothing raised, or nothing that held up."""
+    if dropped:
+        return f"No finding survived verification ({dropped} dropped)."
+    return "No reviewer raised a finding."
+
+
 def decide_verdict(
-    findings: Sequence[ConsolidatedFinding], total_agents: int, families: Mapping[str, str]
+    findings: Sequence[ConsolidatedFinding],
+    total_agents: int,
+    families: Mapping[str, str],
+    dropped: int = 0,
 ) -> Verdict:
     """Rework on any critical; Merge with fixes on any important; Merge with optional fixes
     when only suggestions remain; else Merge as-is. The reason names at most NAMED decisive
     findings with how many agents agree on each."""
     top = decisive(findings)
     if not top:
-        return Verdict(decision="Merge as-is", reason="No finding survived verification.")
+        return Verdict(decision="Merge as-is", reason=nothing_found(dropped))
     severity = top[0].severity
     decision, sentence = next((d, t) for s, d, t in _RULES if s == severity)
     named = [mention(f, total_agents, families) for f in top[:NAMED]]
