@@ -68,7 +68,8 @@ def print_summary(report: Report, console: Console, path: Path | None) -> None:
     for run in report.runs:
         if is_failed(run):
             line = Text("  ")
-            line.append("✗ ", style="red")
+            skipped = run.status == "skipped"
+            line.append("– " if skipped else "✗ ", style="yellow" if skipped else "red")
             line.append(f"{reviewer_name(run)} {run.status}: {failure_reason(run)}")
             console.print(line)
     if path is not None:
