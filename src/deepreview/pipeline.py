@@ -34,14 +34,12 @@ from deepreview.target.git import (
     apply_patch,
     find_repo_root,
     forge_repo,
-    git,
     remote_url,
     worktree,
 )
 from deepreview.target.resolve import (
     ResolvedTarget,
     TargetSpec,
-    resolve_pull_request,
     resolve_target,
 )
 from deepreview.target.tree import DirectoryTree
@@ -133,42 +131,6 @@ def _report_target(
     )
 
 
-def _remote_for(repo: Path, slug: str) -> str:
-    """The name of the remote that points at `slug` (else origin)."""
-    for name in git(repo, "remote").decode().split():
-        forge = forge_repo(git(repo, "remote", "get-url", name).decode().strip())
-        if forge and forge[0].lower() == slug.lower():
-            return name
-    return "origin"
-
-
-def _resolve_pr(
-    repo: Path, ref: str, environ: Mapping[str, str], work: Path
-) -> tuple[ResolvedTarget, PullRequestInfo]:
-    from deepreview.target.github import (  # only PR reviews need the forge client
-        GitHubClient,
-        api_url,
-        fetch_pr_head,
-        github_token,
-        parse_pr_ref,
-    )
-
-    slug, number = parse_pr_ref(ref)
-    if slug is None:
-        forge = forge_repo(remote_url(repo))
-        if forge is None:
-            raise TargetError(
-                "cannot tell the GitHub repository from the remotes; pass the pull request URL"
-            )
-        slug = forge[0]
-    with GitHubClient(github_token(environ), api_url(environ)) as client:
-        info = client.pull_request(slug, number)
-    remote = _remote_for(repo, slug)
-    fetch_pr_head(repo, remote, number)
-    resolved = resolve_pull_request(repo, number, info.base_ref, info.base_sha, remote, work)
-    return resolved, info
-
-
 @dataclass(frozen=True)
 class _Series:
     round: int
@@ -251,7 +213,9 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         options.target.check()
         pr_info: PullRequestInfo | None = None
         if options.target.pr is not None:
-            resolved, pr_info = _resolve_pr(repo, options.target.pr, environ, work)
+            from deepreview.target.pull import resolve_pr  # the forge client only for PRs
+
+            resolved, pr_info = resolve_pr(repo, options.target.pr, environ, work)
         else:
             resolved = resolve_target(repo, options.target, work)
         diff = parse_diff_file(resolved.diff_path)  # read back from there while agents run
