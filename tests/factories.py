@@ -97,6 +97,24 @@ S4. **`Decimal` compared with a float** — `src/invoicer/money.py:41` (suggesti
 GEMINI_STDERR = """Error: 429 RESOURCE_EXHAUSTED: no capacity for gemini-3.1-pro | retry in 60s
     at request (client.js:212:11)"""
 
+#: The report's body sections in order (report-format.md section 3); the process notes are
+#: present only when there are notes.
+REPORT_SECTIONS = [
+    "Executive Summary",
+    "Critical Issues",
+    "Important Issues",
+    "Suggestions",
+    "Design Observations",
+    "Testing Assessment",
+    "Documentation Assessment",
+    "Commit Structure",
+    "Acknowledged Limitations",
+    "Unresolved Feedback",
+    "Agent Performance Retro",
+    "Review Process Notes",
+    "Appendix: Original Reviews",
+]
+
 
 def _codex_events() -> str:
     events = [

@@ -11,22 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import REPORT_SECTIONS
 from tests.repo_factory import commit, git, make_repo
 
-SECTIONS = [
-    "## Executive Summary",
-    "## Critical Issues",
-    "## Important Issues",
-    "## Suggestions",
-    "## Design Observations",
-    "## Testing Assessment",
-    "## Documentation Assessment",
-    "## Commit Structure",
-    "## Acknowledged Limitations",
-    "## Unresolved Feedback",
-    "## Agent Performance Retro",
-    "## Appendix: Original Reviews",
-]
+#: Every section heading; a review without AI agents also has process notes.
+SECTIONS = [f"## {title}" for title in REPORT_SECTIONS]
 
 PLANTED = '''import os
 import subprocess

@@ -20,24 +20,10 @@ from deepreview.render.html import render_html
 from deepreview.render.index import IndexEntry, render_index
 from deepreview.render.retro_table import retro_table
 from deepreview.schema import AgentRun, ConsolidatedFinding, Location, Report
-from tests.factories import CEST, empty_report, sample_report
+from tests.factories import CEST, REPORT_SECTIONS, empty_report, sample_report
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = [
-    "Executive Summary",
-    "Critical Issues",
-    "Important Issues",
-    "Suggestions",
-    "Design Observations",
-    "Testing Assessment",
-    "Documentation Assessment",
-    "Commit Structure",
-    "Acknowledged Limitations",
-    "Unresolved Feedback",
-    "Agent Performance Retro",
-    "Review Process Notes",
-    "Appendix: Original Reviews",
-]
+SECTIONS = REPORT_SECTIONS
 FORGE = ("https://github.com/acme/invoicer", "https://github.com/dfox")
 #: Tags whose edges separate words in the page's text.
 BLOCKS = {"br", "p", "li", "td", "th", "tr", "div", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}

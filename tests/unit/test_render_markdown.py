@@ -15,26 +15,12 @@ from deepreview.render.fences import code_span, fence, fences_balanced, is_self_
 from deepreview.render.languages import language_for
 from deepreview.render.markdown import render_markdown
 from deepreview.schema import AgentRun, Location, PullRequest, Report
-from tests.factories import empty_report, sample_report
+from tests.factories import REPORT_SECTIONS, empty_report, sample_report
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "render"
 UPDATE_ENV = "DEEPREVIEW_UPDATE_GOLDEN"
 
-SECTIONS = [
-    "Executive Summary",
-    "Critical Issues",
-    "Important Issues",
-    "Suggestions",
-    "Design Observations",
-    "Testing Assessment",
-    "Documentation Assessment",
-    "Commit Structure",
-    "Acknowledged Limitations",
-    "Unresolved Feedback",
-    "Agent Performance Retro",
-    "Review Process Notes",
-    "Appendix: Original Reviews",
-]
+SECTIONS = REPORT_SECTIONS
 
 
 def assert_golden(name: str, text: str) -> None:
