@@ -46,6 +46,7 @@ from deepreview.schema import (
     RunStatus,
     Severity,
 )
+from deepreview.target.tree import DirectoryTree
 
 #: Most lines of a finding's excerpt taken from the head file.
 MAX_EXCERPT_LINES = 10
@@ -78,18 +79,6 @@ class ToolOutput:
 
     issues: list[ToolIssue]
     notes: list[str]
-
-
-def head_lines(worktree: Path, path: str) -> list[str] | None:
-    """Lines of `path` in the head tree, or None when unreadable or outside the worktree."""
-    root = worktree.resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
-        return None
-    try:
-        return target.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
-    except OSError:
-        return None
 
 
 def excerpt_of(lines: Sequence[str] | None, start: int | None, end: int | None) -> str | None:
@@ -251,8 +240,9 @@ class AnalyzerAgent(AgentBase):
             output = self.parse(raw)
         except ToolOutputError as exc:
             return finish("failed", f"unreadable {self.name} output: {exc}", raw_output=raw)
+        tree = DirectoryTree(ctx.worktree)
         findings = number_findings(
-            redact_finding(self._finding(ctx, issue)) for issue in output.issues
+            redact_finding(self._finding(ctx, tree, issue)) for issue in output.issues
         )
         review = AgentReview(
             summary=_summary(self.name, len(files), findings),
@@ -278,11 +268,11 @@ class AnalyzerAgent(AgentBase):
             name=f"{self.name}-{step}",
         )
 
-    def _finding(self, ctx: ReviewContext, issue: ToolIssue) -> Finding:
+    def _finding(self, ctx: ReviewContext, tree: DirectoryTree, issue: ToolIssue) -> Finding:
         path = _relative(ctx.worktree, issue.path)
         where = diff_position(ctx.diff, path, issue.line, issue.end_line)
         body = "\n\n".join(part for part in (issue.detail, where) if part)
-        excerpt = excerpt_of(head_lines(ctx.worktree, path), issue.line, issue.end_line)
+        excerpt = excerpt_of(tree.read_lines(path), issue.line, issue.end_line)
         return Finding(
             id="",
             severity=issue.severity,

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepreview.agents.analyzer import head_lines
 from deepreview.agents.scan_files import (
     excerpt_lang,
     is_doc_path,
@@ -17,6 +16,7 @@ from deepreview.agents.scan_files import (
 )
 from deepreview.diff import Diff, FileDiff
 from deepreview.schema import Finding, Location
+from deepreview.target.tree import DirectoryTree
 
 MAX_LISTED = 10
 
@@ -134,11 +134,12 @@ def _regex_defs(fd: FileDiff) -> list[PublicDef]:
 def public_defs(diff: Diff, worktree: Path) -> list[PublicDef]:
     """Public Python, Go, JS/TS and Rust definitions on added lines of non-test source files."""
     found: list[PublicDef] = []
+    tree = DirectoryTree(worktree)
     for fd in diff.files:
         if fd.status == "deleted" or not fd.added_count or not is_source_path(fd.path):
             continue
         if suffix(fd.path) in (".py", ".pyi"):
-            lines = head_lines(worktree, fd.path)
+            lines = tree.read_lines(fd.path)
             found += _python_defs(fd, lines) if lines is not None else []
         else:
             found += _regex_defs(fd)
