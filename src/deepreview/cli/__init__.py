@@ -6,13 +6,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from rich.console import Console
 
 from deepreview.agents.select import agent_statuses
 from deepreview.cli.consolidate import consolidate_cmd
+from deepreview.cli.errors import fail, parse_formats
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress
 from deepreview.cli.publish import publish_cmd
@@ -26,12 +26,6 @@ from deepreview.target.resolve import TargetSpec
 from deepreview.version import __version__
 
 FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}
-FORMATS = ("md", "json", "html", "sarif")
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"deepreview: error: {message}", err=True)
-    sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,10 +68,7 @@ def review_cmd(
     cwd: Path,
 ) -> None:
     """Review a branch against its base, uncommitted changes, a patch, or a pull request."""
-    fmts = [f.strip() for f in formats.split(",") if f.strip()]
-    unknown = [f for f in fmts if f not in FORMATS]
-    if unknown or not fmts:
-        _fail(f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMATS)}")
+    fmts = parse_formats(formats)
     err = Console(stderr=True)
     options = ReviewOptions(
         cwd=cwd.resolve(),
@@ -92,7 +83,7 @@ def review_cmd(
         with sigterm_as_interrupt() as terminated, Progress(err) as progress:
             result = review(options, progress)
     except (TargetError, ConfigError, OutputError, StoreError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
@@ -117,7 +108,7 @@ def agents_cmd(config_path: Path | None, cwd: Path) -> None:
     try:
         config = load_config(repo, config_path)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console = Console()
     from rich.table import Table
 
@@ -146,7 +137,7 @@ def _store(cwd: Path) -> Store:
     try:
         return Store.for_repo(find_repo_root(cwd.resolve()))
     except (TargetError, StoreError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @main.command("history")
@@ -184,7 +175,7 @@ def decline_cmd(finding: str, reason: str, cwd: Path) -> None:
     try:
         found = store.decline(finding, reason)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     click.echo(f"declined {found.finding_id} of {found.review_id}: {found.title}")
 
 

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from rich.console import Console
 
+from deepreview.cli.errors import fail, parse_formats
 from deepreview.offline import OfflineError, consolidate_reviews, review_spec
 from deepreview.output import OutputError, write_report
-from deepreview.render import RENDERERS
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"deepreview: error: {message}", err=True)
-    sys.exit(2)
 
 
 @click.command("consolidate")
@@ -47,10 +40,7 @@ def consolidate_cmd(
     specs: tuple[str, ...], repo: Path | None, head: str | None, formats: str, output_dir: Path
 ) -> None:
     """Consolidate agent reviews given as files into one verified report."""
-    fmts = [f.strip() for f in formats.split(",") if f.strip()]
-    unknown = [f for f in fmts if f not in RENDERERS]
-    if unknown or not fmts:
-        _fail(f"unknown format {', '.join(unknown) or '(none)'}; choose from md, json, html, sarif")
+    fmts = parse_formats(formats)
     reviews: list[tuple[str, str]] = []
     try:
         for spec in specs:
@@ -63,7 +53,7 @@ def consolidate_cmd(
         report = consolidate_reviews(reviews, repo=repo, head=head)
         paths = write_report(report, output_dir, fmts)
     except (OfflineError, OutputError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     from deepreview.render.terminal import print_summary
 
     print_summary(report, Console(), paths.get("md") or next(iter(paths.values())))

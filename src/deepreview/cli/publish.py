@@ -9,25 +9,12 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from deepreview.cli.errors import fail
 from deepreview.schema import Report
 from deepreview.store import Store, StoreError
 from deepreview.target.git import TargetError, find_repo_root
 
 PAGES_FORMATS = ("md", "html", "json")
-
-
-class PublishError(click.ClickException):
-    """A publishing problem, shown as one line with exit code 2."""
-
-    exit_code = 2
-
-    def format_message(self) -> str:
-        """The message as the other commands print errors."""
-        return self.message
-
-    def show(self, file: object = None) -> None:
-        """Print `deepreview: error: ...`."""
-        click.echo(f"deepreview: error: {self.message}", err=True)
 
 
 def load_report(ref: str, repo: Path | None) -> Report:
@@ -39,13 +26,13 @@ def load_report(ref: str, repo: Path | None) -> Report:
         try:
             return Report.model_validate_json(path.read_text(encoding="utf-8"))
         except (OSError, ValidationError, ValueError) as exc:
-            raise PublishError(f"{path}: not a deepreview JSON report ({exc})") from exc
+            fail(f"{path}: not a deepreview JSON report ({exc})")
     if repo is not None:
         try:
             return Store.for_repo(repo).report(ref)
         except StoreError:
             pass
-    raise PublishError(f"no report {ref} (give a report .json/.md file or a review id)")
+    fail(f"no report {ref} (give a report .json/.md file or a review id)")
 
 
 @click.command("publish")
@@ -65,7 +52,7 @@ def publish_cmd(
     from deepreview.target.github import GitHubClient, GitHubError, api_url, github_token
 
     if not (to_github or to_pages):
-        raise PublishError("say where to publish: --github and/or --pages")
+        fail("say where to publish: --github and/or --pages")
     try:
         repo: Path | None = find_repo_root(cwd.resolve())
     except TargetError:
@@ -74,7 +61,7 @@ def publish_cmd(
     if to_github:
         pr = report.target.pr
         if pr is None or not report.target.repo:
-            raise PublishError(f"{report.id} is not a pull-request review (use review --pr)")
+            fail(f"{report.id} is not a pull-request review (use review --pr)")
         environ = dict(os.environ)
         try:
             with GitHubClient(github_token(environ), api_url(environ)) as client:
@@ -82,7 +69,7 @@ def publish_cmd(
                     report, client, report.target.repo, pr.number, None, dry_run=dry_run
                 )
         except GitHubError as exc:
-            raise PublishError(str(exc)) from exc
+            fail(str(exc))
         if dry_run:
             click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=True))
         else:
@@ -92,10 +79,10 @@ def publish_cmd(
             )
     if to_pages:
         if repo is None:
-            raise PublishError("--pages needs a git repository")
+            fail("--pages needs a git repository")
         rendered = {fmt: render(report, fmt) for fmt in PAGES_FORMATS}
         try:
             sha = publish_pages(repo, report, rendered, branch)
         except PagesError as exc:
-            raise PublishError(str(exc)) from exc
+            fail(str(exc))
         click.echo(f"committed {report.id} to {branch} ({sha[:12]})")
