@@ -59,7 +59,7 @@ class ResolvedTarget:
 
 
 def resolve_target(repo: Path, spec: TargetSpec, work: Path) -> ResolvedTarget:
-    """Resolve `spec` in `repo`, writing the diff (and a copied patch) under `work`.
+    """Resolve `spec` in `repo`, writing the diff (or a copy of the patch) under `work`.
 
     Pull requests are resolved by `resolve_pull_request`, which needs the forge.
     """
@@ -70,8 +70,7 @@ def resolve_target(repo: Path, spec: TargetSpec, work: Path) -> ResolvedTarget:
     branch = current_branch(repo)
     if spec.patch is not None:
         patch_path = work / "input.patch"
-        _copy_patch(spec.patch, patch_path)
-        shutil.copyfile(patch_path, diff_path)
+        _copy_patch(spec.patch, patch_path)  # the patch is both the diff and what the tree gets
         head = resolve(repo, spec.base or "HEAD")
         name = "stdin" if spec.patch == "-" else Path(spec.patch).stem
         return ResolvedTarget(
@@ -79,7 +78,7 @@ def resolve_target(repo: Path, spec: TargetSpec, work: Path) -> ResolvedTarget:
             repo=repo,
             base_sha=head,
             head_sha=head,
-            diff_path=diff_path,
+            diff_path=patch_path,
             patch_path=patch_path,
             commits=[],
             branch=branch,
