@@ -67,19 +67,7 @@ def consolidate_reviews(
         created_at=created,
         target=ReportTarget(kind="range", head_sha=head_sha),
         runs=runs,
-        verdict=result.verdict,
-        summary=result.summary,
-        findings=result.findings,
-        concerns=result.concerns,
-        strengths=result.strengths,
-        testing=result.testing,
-        documentation=result.documentation,
-        commit_structure=result.commit_structure,
-        limitations=result.limitations,
-        retro=result.retro,
-        reconciliation=result.reconciliation,
-        dropped=result.dropped,
-        notes=result.notes,
+        **result.report_fields(),
     )
 
 

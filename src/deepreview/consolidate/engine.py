@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 from deepreview.consolidate.claim import Claim
 from deepreview.consolidate.cluster import NEAR_LINES, cluster
@@ -84,6 +84,10 @@ class Consolidation:
     verdict: Verdict
     summary: str
     notes: list[str]
+
+    def report_fields(self) -> dict[str, Any]:
+        """The fields as keyword arguments of `Report` (they share their names)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
