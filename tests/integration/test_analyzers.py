@@ -19,16 +19,9 @@ from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
 from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, Finding, ReportTarget
+from tests import repo_factory
 
-GIT_ENV = {
-    **os.environ,
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "A",
-    "GIT_AUTHOR_EMAIL": "a@example.org",
-    "GIT_COMMITTER_NAME": "A",
-    "GIT_COMMITTER_EMAIL": "a@example.org",
-}
+GIT_ENV = {**os.environ, **repo_factory.GIT_ENV}
 
 BASE_PY = "import json\n\n\ndef load(text):\n    return text\n"
 HEAD_PY = """import json

@@ -11,16 +11,9 @@ from deepreview.agents.scan import ScanAgent
 from deepreview.context import ReviewContext
 from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, Commit, Finding, Location, ReportTarget
+from tests import repo_factory
 
-GIT_ENV = {
-    **os.environ,
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "A",
-    "GIT_AUTHOR_EMAIL": "a@example.org",
-    "GIT_COMMITTER_NAME": "A",
-    "GIT_COMMITTER_EMAIL": "a@example.org",
-}
+GIT_ENV = {**os.environ, **repo_factory.GIT_ENV}
 # Built at run time so that this file holds no literal credential.
 AWS_KEY = "AKIA" + "Q3EGRXBR7TZ5WMJN"
 
