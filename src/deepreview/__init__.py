@@ -23,7 +23,7 @@ from deepreview.schema import (
     Report,
     Verdict,
 )
-from deepreview.target.resolve import TargetSpec
+from deepreview.source.resolve import TargetSpec
 from deepreview.version import __version__
 
 __all__ = [

@@ -11,8 +11,8 @@ from pathlib import Path
 from deepreview.consolidate import ConsolidationInput, consolidate
 from deepreview.parse import parse_review
 from deepreview.schema import AgentRun, Report, ReportTarget
-from deepreview.target.git import TargetError, resolve
-from deepreview.target.tree import GitTree
+from deepreview.source.git import TargetError, resolve
+from deepreview.source.tree import GitTree
 
 __all__ = ["OfflineError", "consolidate_reviews", "review_spec"]
 

@@ -27,9 +27,8 @@ from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
 from deepreview.schema import AgentRun, DeclinedFinding, PullRequest, Report, ReportTarget
-from deepreview.store import Store
-from deepreview.target.changes import TreeState, changed_paths, describe, tree_state
-from deepreview.target.git import (
+from deepreview.source.changes import TreeState, changed_paths, describe, tree_state
+from deepreview.source.git import (
     TargetError,
     apply_patch,
     find_repo_root,
@@ -37,15 +36,16 @@ from deepreview.target.git import (
     remote_url,
     worktree,
 )
-from deepreview.target.resolve import (
+from deepreview.source.resolve import (
     ResolvedTarget,
     TargetSpec,
     resolve_target,
 )
-from deepreview.target.tree import DirectoryTree
+from deepreview.source.tree import DirectoryTree
+from deepreview.store import Store
 
 if TYPE_CHECKING:
-    from deepreview.target.github import PullRequestInfo
+    from deepreview.source.github import PullRequestInfo
 
 #: What the report says when no AI reviewer took part.
 NO_AI_NOTE = (
@@ -213,7 +213,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         options.target.check()
         pr_info: PullRequestInfo | None = None
         if options.target.pr is not None:
-            from deepreview.target.pull import resolve_pr  # the forge client only for PRs
+            from deepreview.source.pull import resolve_pr  # the forge client only for PRs
 
             resolved, pr_info = resolve_pr(repo, options.target.pr, environ, work)
         else:

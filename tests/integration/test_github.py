@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deepreview.schema import Commit, FeedbackComment, Location
-from deepreview.target.github import (
+from deepreview.source.github import (
     GitHubClient,
     GitHubError,
     api_url,

@@ -17,7 +17,7 @@ from deepreview.schema import (
     Severity,
     Verdict,
 )
-from deepreview.target.github import GitHubClient, GitHubError
+from deepreview.source.github import GitHubClient, GitHubError
 from tests.fake_github import BOT, FakeGitHub, FakePull, fake_github
 from tests.servers import Reply
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from deepreview.target.git import TargetError, default_base, find_repo_root, worktree
-from deepreview.target.resolve import TargetSpec, resolve_target
+from deepreview.source.git import TargetError, default_base, find_repo_root, worktree
+from deepreview.source.resolve import TargetSpec, resolve_target
 from tests.repo_factory import commit, git, make_repo, write
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deepreview.consolidate import SourceTree
-from deepreview.target.tree import DirectoryTree, GitTree
+from deepreview.source.tree import DirectoryTree, GitTree
 
 
 def git(repo: Path, *args: str) -> str:

@@ -46,7 +46,7 @@ from deepreview.schema import (
     RunStatus,
     Severity,
 )
-from deepreview.target.tree import DirectoryTree
+from deepreview.source.tree import DirectoryTree
 
 #: Most lines of a finding's excerpt taken from the head file.
 MAX_EXCERPT_LINES = 10

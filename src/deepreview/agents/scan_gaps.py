@@ -16,7 +16,7 @@ from deepreview.agents.scan_files import (
 )
 from deepreview.diff import Diff, FileDiff
 from deepreview.schema import Finding, Location
-from deepreview.target.tree import DirectoryTree
+from deepreview.source.tree import DirectoryTree
 
 MAX_LISTED = 10
 

@@ -20,9 +20,9 @@ from deepreview.config import ConfigError, load_config
 from deepreview.output import OutputError
 from deepreview.pipeline import ReviewOptions, review
 from deepreview.schema import AgentReview, Report
+from deepreview.source.git import TargetError, find_repo_root
+from deepreview.source.resolve import TargetSpec
 from deepreview.store import Store, StoreError
-from deepreview.target.git import TargetError, find_repo_root
-from deepreview.target.resolve import TargetSpec
 from deepreview.version import __version__
 
 FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from deepreview.cli.errors import fail
 from deepreview.schema import Report
+from deepreview.source.git import TargetError, find_repo_root
 from deepreview.store import Store, StoreError
-from deepreview.target.git import TargetError, find_repo_root
 
 PAGES_FORMATS = ("md", "html", "json")
 
@@ -49,7 +49,7 @@ def publish_cmd(
     from deepreview.publish.github import publish_review  # forge code only when publishing
     from deepreview.publish.pages import PagesError, publish_pages
     from deepreview.render import render
-    from deepreview.target.github import GitHubClient, GitHubError, api_url, github_token
+    from deepreview.source.github import GitHubClient, GitHubError, api_url, github_token
 
     if not (to_github or to_pages):
         fail("say where to publish: --github and/or --pages")

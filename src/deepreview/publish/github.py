@@ -14,7 +14,7 @@ from typing import Any
 from deepreview.diff import Diff
 from deepreview.render.fences import code_span
 from deepreview.schema import SEVERITIES, ConsolidatedFinding, Report
-from deepreview.target.github import GitHubClient, GitHubError
+from deepreview.source.github import GitHubClient, GitHubError
 
 REPORT_MARKER = "<!-- deepreview:report -->"
 RESOLVED_MARKER = "<!-- deepreview:resolved -->"

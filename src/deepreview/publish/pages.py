@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from deepreview.render.index import IndexEntry, render_index
 from deepreview.render.json import render_json
 from deepreview.schema import Report
-from deepreview.target.git import TargetError, git
+from deepreview.source.git import TargetError, git
 
 INDEX_PAGE = "index.html"
 #: Which of a report's files the index links to, best first.

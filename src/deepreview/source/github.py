@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from deepreview.schema import Commit, FeedbackComment, Location
-from deepreview.target.git import TargetError, git, git_text
+from deepreview.source.git import TargetError, git, git_text
 
 DEFAULT_API_URL = "https://api.github.com"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from deepreview.target.git import TargetError, forge_repo, git, remote_url
-from deepreview.target.github import (
+from deepreview.source.git import TargetError, forge_repo, git, remote_url
+from deepreview.source.github import (
     GitHubClient,
     PullRequestInfo,
     api_url,
@@ -14,7 +14,7 @@ from deepreview.target.github import (
     github_token,
     parse_pr_ref,
 )
-from deepreview.target.resolve import ResolvedTarget, resolve_pull_request
+from deepreview.source.resolve import ResolvedTarget, resolve_pull_request
 
 
 def remote_for(repo: Path, slug: str) -> str:

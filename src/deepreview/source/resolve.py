@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from deepreview.schema import Commit
-from deepreview.target.git import (
+from deepreview.source.git import (
     TargetError,
     commits_between,
     current_branch,

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepreview.target.git import git
+from deepreview.source.git import git
 
 #: Fields before the path in each `git status --porcelain=v2` record type.
 _FIELDS_BEFORE_PATH = {"1": 8, "2": 9, "u": 10, "?": 1, "!": 1}
