@@ -99,6 +99,21 @@ GEMINI_STDERR = """Error: 429 RESOURCE_EXHAUSTED: no capacity for gemini-3.1-pro
 
 #: The report's body sections in order (report-format.md section 3); the process notes are
 #: present only when there are notes.
+#: The sample report's header rows, in order.
+HEADER_ROWS = [
+    "Date",
+    "Repo",
+    "Round",
+    "Author",
+    "PR",
+    "Branch",
+    "Commits",
+    "Review SHA",
+    "Reviewers",
+    "Verdict",
+    "Wall-clock time",
+]
+
 REPORT_SECTIONS = [
     "Executive Summary",
     "Critical Issues",

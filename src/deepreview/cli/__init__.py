@@ -87,7 +87,7 @@ def review_cmd(
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
-    from deepreview.render.terminal import print_summary
+    from deepreview.cli.summary import print_summary
 
     print_summary(
         result.report, Console(), result.paths.get("md") or next(iter(result.paths.values()))

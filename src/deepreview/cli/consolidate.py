@@ -54,6 +54,6 @@ def consolidate_cmd(
         paths = write_report(report, output_dir, fmts)
     except (OfflineError, OutputError) as exc:
         fail(str(exc))
-    from deepreview.render.terminal import print_summary
+    from deepreview.cli.summary import print_summary
 
     print_summary(report, Console(), paths.get("md") or next(iter(paths.values())))

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
@@ -23,10 +22,21 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from deepreview.render.durations import wall_clock
 from deepreview.render.languages import language_for
-from deepreview.render.markdown import SEVERITY_SECTIONS, appendix_body
-from deepreview.render.retro_table import retro_columns, retro_table
+from deepreview.render.outline import (
+    Cell,
+    Code,
+    CommitsCell,
+    Link,
+    PriorNote,
+    PullRequestCell,
+    ReviewersCell,
+    Text,
+    VerdictCell,
+    github_repo,
+    outline,
+    web_url,
+)
 from deepreview.render.reviewers import (
     agent_display,
     failure_reason,
@@ -34,28 +44,8 @@ from deepreview.render.reviewers import (
     is_failed,
     reviewer_name,
 )
-from deepreview.schema import (
-    SEVERITIES,
-    AgentRun,
-    ConsolidatedFinding,
-    DroppedFinding,
-    FeedbackComment,
-    Location,
-    ReconciliationEntry,
-    Report,
-)
+from deepreview.schema import AgentRun, ConsolidatedFinding, FeedbackComment, Location, Report
 from deepreview.version import __version__
-
-#: The report's sections between the findings and the optional process notes.
-SECTIONS_AFTER_FINDINGS = (
-    "Design Observations",
-    "Testing Assessment",
-    "Documentation Assessment",
-    "Commit Structure",
-    "Acknowledged Limitations",
-    "Unresolved Feedback",
-    "Agent Performance Retro",
-)
 
 #: How many distinct agent colours the stylesheet defines (`.agent-0` ...).
 AGENT_COLOURS = 8
@@ -76,12 +66,7 @@ def render_html(report: Report) -> str:
     """The whole report as one HTML page that loads nothing from anywhere."""
     view = _View(report)
     return TEMPLATES.get_template("report.html.j2").render(
-        report=report,
-        v=view,
-        md=view.md,
-        severities=SEVERITIES,
-        severity_sections=SEVERITY_SECTIONS,
-        version=__version__,
+        report=report, doc=view.doc, v=view, md=view.md, version=__version__
     )
 
 
@@ -242,45 +227,24 @@ class AgentMarkdown:
 # --------------------------------------------------------------------------- the page's helpers
 
 
-def _web_url(url: str | None) -> str | None:
-    """`url` when it is an http(s) address, else None (no `javascript:` links)."""
-    if url and urlsplit(url).scheme in ("http", "https"):
-        return url
-    return None
-
-
-def _github(repo_url: str | None) -> str | None:
-    """The repository's GitHub address without a trailing slash, or None for other forges."""
-    url = _web_url(repo_url)
-    if url is None or urlsplit(url).hostname not in ("github.com", "www.github.com"):
-        return None
-    return url.rstrip("/")
-
-
 def _link(content: str | Markup, url: str | None) -> Markup:
-    safe = _web_url(url)
+    safe = web_url(url)
     if safe is None:
         return escape(content)
     return Markup('<a href="{}">{}</a>').format(safe, content)
 
 
 class _View:
-    """What the template needs beyond the report's fields."""
+    """What the template needs beyond the outline."""
 
     def __init__(self, report: Report) -> None:
         self.report = report
+        self.doc = outline(report)
         self.anchors = Anchors()
         self.md = AgentMarkdown(self.anchors)
         self._colour = {run.agent: n % AGENT_COLOURS for n, run in enumerate(report.runs)}
-        self._repo = _github(report.target.repo_url)
-        titles = [
-            f"Deep Review: {report.id}",
-            "Executive Summary",
-            *(SEVERITY_SECTIONS[s] for s in SEVERITIES),
-            *SECTIONS_AFTER_FINDINGS,
-            *(["Review Process Notes"] if report.notes else []),
-            "Appendix: Original Reviews",
-        ]
+        self._repo = github_repo(report.target.repo_url)
+        titles = [self.doc.title, *(section.title for section in self.doc.sections)]
         # Section and finding ids are taken first, so embedded headings never displace them.
         self._reserved = {title: self.anchors.new(title) for title in titles}
         self._findings = {f.id: self.anchors.new(f.id) for f in report.findings}
@@ -332,58 +296,31 @@ class _View:
         """`@login`, linked to the comment on the forge when its address is known."""
         return _link(f"@{comment.author.removeprefix('@')}", comment.url)
 
-    def run_status(self, run: AgentRun) -> str:
-        """`Failed: reason` for a run without a review, a cache note, or nothing."""
-        if is_failed(run):
-            label = {"failed": "Failed", "timeout": "Timed out", "skipped": "Skipped"}[run.status]
-            return f"{label}: {' '.join(failure_reason(run).split())}"
-        return "Cached result, reused for the same code and settings." if run.cached else ""
-
-    def run_notes(self, run: AgentRun) -> list[str]:
-        """The run's warnings and what could not be parsed from its answer."""
-        return [*run.notes, *(run.review.parse_notes if run.review else [])]
-
-    def raw_output(self, run: AgentRun) -> Markup:
-        """The agent's own review, as the Markdown appendix holds it, rendered."""
-        return self.md.block(appendix_body(run.raw_output), prefix=run.agent, shift=2)
-
     # ----------------------------------------------------------------- header
 
-    def header_rows(self) -> list[tuple[str, Markup]]:
-        """The header table, row name -> cell, in report-format order."""
-        report, target = self.report, self.report.target
-        pr, md = target.pr, self.md
-        rows = [("Date", escape(report.created_at.strftime("%Y-%m-%d %H:%M")))]
-        if target.repo or target.repo_url:
-            rows.append(("Repo", _link(target.repo or target.repo_url or "", target.repo_url)))
-        round_text = str(report.round) + (f" (of {report.round_of})" if report.round_of else "")
-        rows.append(("Round", escape(round_text)))
-        if pr and pr.author:
-            login = pr.author.removeprefix("@")
-            rows.append(("Author", _link(f"@{login}", self._profile(login))))
-        if pr:
-            pr_url = pr.url or (f"{self._repo}/pull/{pr.number}" if self._repo else None)
-            title = md.inline(pr.title)
-            rows.append(("PR", Markup("{} — {}").format(_link(f"#{pr.number}", pr_url), title)))
-        if target.branch:
-            rows.append(("Branch", Markup("<code>{}</code>").format(target.branch)))
-        if target.commits:
-            commits = [
-                Markup("{} {}").format(
-                    _link(Markup("<code>{}</code>").format(c.sha[:7]), self._commit_url(c.sha)),
-                    md.inline(c.subject),
+    def cell(self, cell: Cell) -> Markup:
+        """One header cell as HTML."""
+        md = self.md
+        match cell:
+            case Text(text):
+                return escape(text)
+            case Code(text):
+                return Markup("<code>{}</code>").format(text)
+            case Link(text, url):
+                return _link(text, url)
+            case PullRequestCell(number, url, title):
+                return Markup("{} — {}").format(_link(f"#{number}", url), md.inline(title))
+            case CommitsCell(commits):
+                return Markup("<br>").join(
+                    Markup("{} {}").format(
+                        _link(Markup("<code>{}</code>").format(c.sha), c.url), md.inline(c.subject)
+                    )
+                    for c in commits
                 )
-                for c in target.commits
-            ]
-            rows.append(("Commits", Markup("<br>").join(commits)))
-        if target.head_sha:
-            rows.append(("Review SHA", Markup("<code>{}</code>").format(target.head_sha)))
-        if report.runs:
-            rows.append(("Reviewers", Markup(" ").join(self.reviewer(r) for r in report.runs)))
-        rows.append(("Verdict", self.verdict()))
-        if report.wall_clock_s > 0:
-            rows.append(("Wall-clock time", escape(wall_clock(report.wall_clock_s))))
-        return rows
+            case ReviewersCell(runs):
+                return Markup(" ").join(self.reviewer(r) for r in runs)
+            case VerdictCell():
+                return self.verdict()
 
     def verdict(self) -> Markup:
         """The decision as a coloured pill, an em dash and the reason."""
@@ -394,23 +331,7 @@ class _View:
         reason = self.md.inline(verdict.reason)
         return Markup("{} — {}").format(pill, reason) if verdict.reason.strip() else pill
 
-    def _profile(self, login: str) -> str | None:
-        if self._repo is None:
-            return None
-        return f"{urlsplit(self._repo).scheme}://github.com/{quote(login)}"
-
-    def _commit_url(self, sha: str) -> str | None:
-        return f"{self._repo}/commit/{sha}" if self._repo else None
-
     # ----------------------------------------------------------------- findings
-
-    def count(self, severity: str) -> int:
-        """How many consolidated findings have `severity`."""
-        return sum(1 for f in self.report.findings if f.severity == severity)
-
-    def findings(self, severity: str) -> list[ConsolidatedFinding]:
-        """The consolidated findings of one severity, in report order."""
-        return [f for f in self.report.findings if f.severity == severity]
 
     def locations(self, locations: Sequence[Location]) -> Markup:
         """Each location as code, linked to the reviewed revision on the forge when known."""
@@ -448,97 +369,14 @@ class _View:
             self.md.block(text, prefix=f"{finding.id} fix")
         )
 
-    def prior_status(self, finding: ConsolidatedFinding) -> Markup:
-        """`Still present from round 1 (was I3)`, `New in round 2`, or nothing."""
-        report = self.report
-        if finding.prior_status is None or report.round <= 1:
+    def prior_status(self, note: PriorNote | None) -> Markup:
+        """`<strong>Still present</strong> from round 1 (was I3)`, or nothing."""
+        if note is None:
             return Markup("")
-        if finding.prior_status == "new":
-            return Markup("<strong>New</strong> in round {}").format(report.round)
-        labels = {"still-present": "Still present", "changed": "Changed", "fixed": "Fixed"}
-        text = Markup("<strong>{}</strong> from {}").format(
-            labels[finding.prior_status], self.previous_round()
-        )
-        earlier = next((p for p in report.prior_findings if p.current_id == finding.id), None)
-        if earlier is not None and earlier.id != finding.id:
-            text += Markup(" (was {})").format(earlier.id)
-        return text
-
-    def previous_round(self) -> str:
-        """`round 1` in round 2, else `the previous round`."""
-        return f"round {self.report.round - 1}" if self.report.round > 1 else "the previous round"
+        return Markup("<strong>{}</strong>{}").format(note.label, note.rest)
 
     # ----------------------------------------------------------------- retro
-
-    def retro_columns(self) -> list[tuple[str, bool]]:
-        """The retro table's agent columns: display name and whether the run failed."""
-        return retro_columns(self.report)
-
-    def retro_rows(self) -> list[tuple[str, list[str]]]:
-        """The retro table's rows."""
-        return retro_table(self.report)
 
     def agent_name(self, agent: str) -> str:
         """The display name of an agent given by registry or display name."""
         return agent_display(self.report, agent)
-
-    def reconciliation(self) -> list[ReconciliationRow]:
-        """Every agent finding: where it went, the severity change, and why."""
-        report = self.report
-        rows = [self._entry_row(entry) for entry in report.reconciliation]
-        rows += [
-            ReconciliationRow(
-                agent=drop.agent,
-                finding_id=drop.finding_id,
-                title=drop.title,
-                outcome=_outcome(drop),
-                note=drop.reason.strip(),
-            )
-            for drop in report.dropped
-            if not any(
-                self._same(e.agent, drop.agent) and e.finding_id == drop.finding_id
-                for e in report.reconciliation
-            )
-        ]
-        return rows
-
-    def _same(self, a: str, b: str) -> bool:
-        return agent_display(self.report, a) == agent_display(self.report, b)
-
-    def _entry_row(self, entry: ReconciliationEntry) -> ReconciliationRow:
-        drop = next(
-            (
-                d
-                for d in self.report.dropped
-                if d.finding_id == entry.finding_id and self._same(d.agent, entry.agent)
-            ),
-            None,
-        )
-        changed = entry.to_severity is not None and entry.to_severity != entry.from_severity
-        return ReconciliationRow(
-            agent=entry.agent,
-            finding_id=entry.finding_id,
-            title=drop.title if drop else "",
-            became=entry.consolidated_id,
-            outcome=_outcome(drop),
-            severity=f"{entry.from_severity} → {entry.to_severity}" if changed else "",
-            note=entry.note.strip() or (drop.reason.strip() if drop else ""),
-        )
-
-
-@dataclass(frozen=True)
-class ReconciliationRow:
-    """One line of the reconciliation table; `became` is None when the finding was dropped."""
-
-    agent: str
-    finding_id: str
-    title: str = ""
-    became: str | None = None
-    outcome: str = ""
-    severity: str = ""
-    note: str = ""
-
-
-def _outcome(drop: DroppedFinding | None) -> str:
-    kind = drop.kind.replace("-", " ") if drop else "no consolidated finding"
-    return f"dropped ({kind})"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from deepreview.render.terminal import TOP_FINDINGS, print_summary
+from deepreview.cli.summary import TOP_FINDINGS, print_summary
 from deepreview.schema import ConsolidatedFinding, Report
 from tests.factories import empty_report, sample_report
 

@@ -1,0 +1,534 @@
+"""The report's outline: header rows and typed sections, built once from a Report.
+
+Every page renderer (Markdown, HTML) formats this outline and nothing else decides what a report
+holds or in which order; a new section is one dataclass here, added to `outline`, and its
+formatting in each renderer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+from urllib.parse import quote, urlsplit
+
+from deepreview.render.durations import wall_clock
+from deepreview.render.fences import fence, is_self_contained
+from deepreview.render.retro_table import retro_columns, retro_table
+from deepreview.render.reviewers import agent_display, failure_reason, is_failed
+from deepreview.schema import (
+    SEVERITIES,
+    AgentRun,
+    AttributedConcern,
+    AttributedLimitation,
+    AttributedStrength,
+    AttributedText,
+    Commit,
+    ConsolidatedFinding,
+    DeclinedFinding,
+    DroppedFinding,
+    FeedbackComment,
+    PriorFinding,
+    ReconciliationEntry,
+    Report,
+    RetroRow,
+    Severity,
+    Verdict,
+)
+
+SEVERITY_SECTIONS: dict[Severity, str] = {
+    "critical": "Critical Issues",
+    "important": "Important Issues",
+    "suggestion": "Suggestions",
+}
+
+#: How a run that produced no review is labelled.
+RUN_STATUS_LABELS = {"failed": "Failed", "timeout": "Timed out", "skipped": "Skipped"}
+#: How a finding's status against the previous round is labelled.
+PRIOR_STATUS_LABELS = {"still-present": "Still present", "changed": "Changed", "fixed": "Fixed"}
+
+_MARKDOWN_HINT = re.compile(r"^(#{1,6} \S|\*\*\S|[-*] \S|\d+\. \S)", re.MULTILINE)
+
+# --------------------------------------------------------------------------- header cells
+
+
+@dataclass(frozen=True)
+class Text:
+    """Plain text (Markdown inline in renderers that read it)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """Text shown as code."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """Text linked to `url` when one is known (always http or https)."""
+
+    text: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PullRequestCell:
+    """`#42 — title`, the number linked to the pull request."""
+
+    number: int
+    url: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class CommitRef:
+    """One commit of the header: short sha, subject and its page on the forge."""
+
+    sha: str
+    subject: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class CommitsCell:
+    """The commits of the range; the header shows them all."""
+
+    commits: tuple[CommitRef, ...]
+
+
+@dataclass(frozen=True)
+class ReviewersCell:
+    """Every agent that was asked, failed ones included."""
+
+    runs: tuple[AgentRun, ...]
+
+
+@dataclass(frozen=True)
+class VerdictCell:
+    """The decision and its reason."""
+
+    verdict: Verdict
+
+
+Cell = Text | Code | Link | PullRequestCell | CommitsCell | ReviewersCell | VerdictCell
+
+
+@dataclass(frozen=True)
+class HeaderRow:
+    """One row of the header table."""
+
+    name: str
+    cell: Cell
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class PriorNote:
+    """`**Still present** from round 1 (was I3)`: the label and what follows it."""
+
+    label: str
+    rest: str
+
+
+@dataclass(frozen=True)
+class FindingItem:
+    """A consolidated finding with its status against the previous round."""
+
+    finding: ConsolidatedFinding
+    prior: PriorNote | None
+
+
+@dataclass(frozen=True)
+class PriorItem:
+    """What became of one finding of the previous round."""
+
+    prior: PriorFinding
+    status: str
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """The executive summary, the severity counts and the previous round's findings."""
+
+    kind: ClassVar[str] = "summary"
+    title: str
+    summary: str
+    counts: tuple[tuple[Severity, int], ...]
+    previous_round: str
+    priors: tuple[PriorItem, ...]
+
+
+@dataclass(frozen=True)
+class FindingsSection:
+    """The consolidated findings of one severity."""
+
+    kind: ClassVar[str] = "findings"
+    title: str
+    severity: Severity
+    findings: tuple[FindingItem, ...]
+
+
+@dataclass(frozen=True)
+class DesignSection:
+    """Design concerns and strengths."""
+
+    kind: ClassVar[str] = "design"
+    title: str
+    concerns: tuple[AttributedConcern, ...]
+    strengths: tuple[AttributedStrength, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One agent's paragraph of an assessment."""
+
+    agent: str
+    display: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AssessmentSection:
+    """Testing, documentation or commit-structure paragraphs, one per agent."""
+
+    kind: ClassVar[str] = "assessment"
+    title: str
+    paragraphs: tuple[Assessment, ...]
+
+
+@dataclass(frozen=True)
+class LimitationsSection:
+    """Limitations the change states and findings declined in earlier rounds."""
+
+    kind: ClassVar[str] = "limitations"
+    title: str
+    limitations: tuple[AttributedLimitation, ...]
+    declined: tuple[DeclinedFinding, ...]
+
+
+@dataclass(frozen=True)
+class FeedbackSection:
+    """Review comments on the pull request that are not resolved."""
+
+    kind: ClassVar[str] = "feedback"
+    title: str
+    comments: tuple[FeedbackComment, ...]
+
+
+@dataclass(frozen=True)
+class ReconciliationRow:
+    """One agent finding: where it went (`became` None when dropped), severity change, why."""
+
+    agent: str
+    display: str
+    finding_id: str
+    title: str = ""
+    became: str | None = None
+    outcome: str = ""
+    severity: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RetroSection:
+    """Per-agent narratives, the summary table and the reconciliation."""
+
+    kind: ClassVar[str] = "retro"
+    title: str
+    narratives: tuple[tuple[RetroRow, str], ...]
+    columns: tuple[tuple[str, bool], ...]
+    rows: tuple[tuple[str, tuple[str, ...]], ...]
+    reconciliation: tuple[ReconciliationRow, ...]
+
+
+@dataclass(frozen=True)
+class NotesSection:
+    """What the reader should know about how the review ran."""
+
+    kind: ClassVar[str] = "notes"
+    title: str
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AppendixEntry:
+    """One agent's original review: status line, notes and its output as Markdown."""
+
+    run: AgentRun
+    status: str
+    notes: tuple[str, ...]
+    body: str
+
+
+@dataclass(frozen=True)
+class AppendixSection:
+    """Every agent's original review."""
+
+    kind: ClassVar[str] = "appendix"
+    title: str
+    entries: tuple[AppendixEntry, ...]
+
+
+Section = (
+    SummarySection
+    | FindingsSection
+    | DesignSection
+    | AssessmentSection
+    | LimitationsSection
+    | FeedbackSection
+    | RetroSection
+    | NotesSection
+    | AppendixSection
+)
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The whole report as renderers see it."""
+
+    title: str
+    header: tuple[HeaderRow, ...]
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def outline(report: Report) -> Outline:
+    """The report's header rows and sections, in report-format order."""
+    sections: list[Section] = [
+        _summary(report),
+        *(_findings(report, severity) for severity in SEVERITIES),
+        DesignSection("Design Observations", tuple(report.concerns), tuple(report.strengths)),
+        _assessment(report, "Testing Assessment", report.testing),
+        _assessment(report, "Documentation Assessment", report.documentation),
+        _assessment(report, "Commit Structure", report.commit_structure),
+        LimitationsSection(
+            "Acknowledged Limitations", tuple(report.limitations), tuple(report.declined)
+        ),
+        FeedbackSection("Unresolved Feedback", tuple(report.unresolved_feedback)),
+        _retro(report),
+    ]
+    if report.notes:
+        sections.append(NotesSection("Review Process Notes", tuple(report.notes)))
+    sections.append(
+        AppendixSection(
+            "Appendix: Original Reviews", tuple(_appendix_entry(run) for run in report.runs)
+        )
+    )
+    return Outline(f"Deep Review: {report.id}", tuple(header_rows(report)), tuple(sections))
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` when it is an http(s) address, else None (no `javascript:` links)."""
+    if url and urlsplit(url).scheme in ("http", "https"):
+        return url
+    return None
+
+
+def github_repo(repo_url: str | None) -> str | None:
+    """The repository's GitHub address without a trailing slash, or None for other forges."""
+    url = web_url(repo_url)
+    if url is None or urlsplit(url).hostname not in ("github.com", "www.github.com"):
+        return None
+    return url.rstrip("/")
+
+
+def header_rows(report: Report) -> list[HeaderRow]:
+    """The header table in report-format order."""
+    target = report.target
+    pr = target.pr
+    repo = github_repo(target.repo_url)
+    rows = [HeaderRow("Date", Text(report.created_at.strftime("%Y-%m-%d %H:%M")))]
+    if target.repo or target.repo_url:
+        rows.append(
+            HeaderRow("Repo", Link(target.repo or target.repo_url or "", web_url(target.repo_url)))
+        )
+    round_text = str(report.round) + (f" (of {report.round_of})" if report.round_of else "")
+    rows.append(HeaderRow("Round", Text(round_text)))
+    if pr and pr.author:
+        login = pr.author.removeprefix("@")
+        profile = f"{urlsplit(repo).scheme}://github.com/{quote(login)}" if repo else None
+        rows.append(HeaderRow("Author", Link(f"@{login}", profile)))
+    if pr:
+        pr_url = web_url(pr.url) or (f"{repo}/pull/{pr.number}" if repo else None)
+        rows.append(HeaderRow("PR", PullRequestCell(pr.number, pr_url, pr.title)))
+    if target.branch:
+        rows.append(HeaderRow("Branch", Code(target.branch)))
+    if target.commits:
+        rows.append(HeaderRow("Commits", CommitsCell(_commit_refs(target.commits, repo))))
+    if target.head_sha:
+        rows.append(HeaderRow("Review SHA", Code(target.head_sha)))
+    if report.runs:
+        rows.append(HeaderRow("Reviewers", ReviewersCell(tuple(report.runs))))
+    rows.append(HeaderRow("Verdict", VerdictCell(report.verdict)))
+    if report.wall_clock_s > 0:
+        rows.append(HeaderRow("Wall-clock time", Code(wall_clock(report.wall_clock_s))))
+    return rows
+
+
+def _commit_refs(commits: Sequence[Commit], repo: str | None) -> tuple[CommitRef, ...]:
+    return tuple(
+        CommitRef(c.sha[:7], c.subject, f"{repo}/commit/{c.sha}" if repo else None) for c in commits
+    )
+
+
+def previous_round(report: Report) -> str:
+    """`round 1` in round 2, else `the previous round`."""
+    return f"round {report.round - 1}" if report.round > 1 else "the previous round"
+
+
+def _summary(report: Report) -> SummarySection:
+    counts = tuple((s, sum(1 for f in report.findings if f.severity == s)) for s in SEVERITIES)
+    priors = tuple(
+        PriorItem(prior, prior.status.replace("-", " ")) for prior in report.prior_findings
+    )
+    return SummarySection(
+        "Executive Summary", report.summary.strip("\n"), counts, previous_round(report), priors
+    )
+
+
+def prior_note(report: Report, finding: ConsolidatedFinding) -> PriorNote | None:
+    """`New in round 2`, `Still present from round 1 (was I3)`, or None in a first round."""
+    if finding.prior_status is None or report.round <= 1:
+        return None
+    if finding.prior_status == "new":
+        return PriorNote("New", f" in round {report.round}")
+    rest = f" from {previous_round(report)}"
+    earlier = next((p for p in report.prior_findings if p.current_id == finding.id), None)
+    if earlier is not None and earlier.id != finding.id:
+        rest += f" (was {earlier.id})"
+    return PriorNote(PRIOR_STATUS_LABELS[finding.prior_status], rest)
+
+
+def _findings(report: Report, severity: Severity) -> FindingsSection:
+    items = tuple(
+        FindingItem(f, prior_note(report, f)) for f in report.findings if f.severity == severity
+    )
+    return FindingsSection(SEVERITY_SECTIONS[severity], severity, items)
+
+
+def _assessment(report: Report, title: str, texts: Sequence[AttributedText]) -> AssessmentSection:
+    paragraphs = tuple(
+        Assessment(t.agent, agent_display(report, t.agent), t.text.strip())
+        for t in texts
+        if t.text.strip()
+    )
+    return AssessmentSection(title, paragraphs)
+
+
+# --------------------------------------------------------------------------- retro
+
+
+def _same_agent(report: Report, a: str, b: str) -> bool:
+    return agent_display(report, a) == agent_display(report, b)
+
+
+def _outcome(drop: DroppedFinding | None) -> str:
+    kind = drop.kind.replace("-", " ") if drop else "no consolidated finding"
+    return f"dropped ({kind})"
+
+
+def _entry_row(report: Report, entry: ReconciliationEntry) -> ReconciliationRow:
+    drop = next(
+        (
+            d
+            for d in report.dropped
+            if d.finding_id == entry.finding_id and _same_agent(report, d.agent, entry.agent)
+        ),
+        None,
+    )
+    changed = entry.to_severity is not None and entry.to_severity != entry.from_severity
+    return ReconciliationRow(
+        agent=entry.agent,
+        display=agent_display(report, entry.agent),
+        finding_id=entry.finding_id,
+        title=drop.title if drop else "",
+        became=entry.consolidated_id,
+        outcome=_outcome(drop),
+        severity=f"{entry.from_severity} → {entry.to_severity}" if changed else "",
+        note=entry.note.strip() or (drop.reason.strip() if drop else ""),
+    )
+
+
+def reconciliation(report: Report) -> list[ReconciliationRow]:
+    """Every agent finding: where it went, the severity change, and why."""
+    rows = [_entry_row(report, entry) for entry in report.reconciliation]
+    rows += [
+        ReconciliationRow(
+            agent=drop.agent,
+            display=agent_display(report, drop.agent),
+            finding_id=drop.finding_id,
+            title=drop.title,
+            outcome=_outcome(drop),
+            note=drop.reason.strip(),
+        )
+        for drop in report.dropped
+        if not any(
+            _same_agent(report, e.agent, drop.agent) and e.finding_id == drop.finding_id
+            for e in report.reconciliation
+        )
+    ]
+    return rows
+
+
+def _retro(report: Report) -> RetroSection:
+    return RetroSection(
+        "Agent Performance Retro",
+        tuple((row, agent_display(report, row.agent)) for row in report.retro),
+        tuple(retro_columns(report)),
+        tuple((name, tuple(cells)) for name, cells in retro_table(report)),
+        tuple(reconciliation(report)),
+    )
+
+
+# --------------------------------------------------------------------------- appendix
+
+
+def _is_json(text: str) -> bool:
+    """Whether `text` is one JSON document or JSON Lines."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return False
+    try:
+        json.loads(text)
+        return True
+    except ValueError:
+        pass
+    try:
+        for line in text.splitlines():
+            if line.strip():
+                json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def appendix_body(raw: str) -> str:
+    """Markdown reviews verbatim; JSON and anything else fenced so nothing leaks out."""
+    text = raw.strip("\n")
+    if not text.strip():
+        return "*No output.*"
+    if _is_json(text):
+        return fence(text, "json")
+    if _MARKDOWN_HINT.search(text) and is_self_contained(text):
+        return text
+    return fence(text, "text")
+
+
+def run_status(run: AgentRun) -> str:
+    """`Failed: reason` for a run without a review, a cache note, or nothing."""
+    if is_failed(run):
+        return f"{RUN_STATUS_LABELS[run.status]}: {' '.join(failure_reason(run).split())}"
+    return "Cached result, reused for the same code and settings." if run.cached else ""
+
+
+def _appendix_entry(run: AgentRun) -> AppendixEntry:
+    notes = (*run.notes, *(run.review.parse_notes if run.review else []))
+    return AppendixEntry(run, run_status(run), notes, appendix_body(run.raw_output))
