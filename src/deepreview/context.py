@@ -8,6 +8,7 @@ from pathlib import Path
 
 from deepreview.diff import Diff, DiffSource
 from deepreview.schema import DeclinedFinding, ReportTarget
+from deepreview.source.since import SinceLastReview
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class ReviewContext:
     prior_findings: tuple[PriorRoundFinding, ...] = ()
     declined: tuple[DeclinedFinding, ...] = ()
     untrusted_text: str = ""
+    since: SinceLastReview | None = None
+    """What changed since the head the previous round reviewed."""
 
     @property
     def diff_source(self) -> DiffSource:

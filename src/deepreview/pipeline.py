@@ -41,6 +41,7 @@ from deepreview.source.resolve import (
     TargetSpec,
     resolve_target,
 )
+from deepreview.source.since import since_last_review
 from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store
 
@@ -73,6 +74,19 @@ class ReviewOptions:
     environ: Mapping[str, str] | None = None
     use_cache: bool = True
     keep_history: bool = True
+    prior_round: PriorRound | None = None
+    """The previous round when it comes from elsewhere than the local history (a published
+    review's state block); it takes the place of the history's series."""
+
+
+@dataclass(frozen=True)
+class PriorRound:
+    """The previous round of a review: its number, reviewed head, findings and declines."""
+
+    round: int
+    head_sha: str | None
+    findings: Sequence[PriorRecord]
+    declined: Sequence[DeclinedFinding]
 
 
 @dataclass(frozen=True)
@@ -137,9 +151,16 @@ class _Series:
     round_of: str | None
     prior: list[PriorRecord]
     declined: list[DeclinedFinding]
+    head_sha: str | None = None
 
 
-def _series(store: Store | None, pr_number: int | None, branch: str | None) -> _Series:
+def _series(
+    store: Store | None, pr_number: int | None, branch: str | None, given: PriorRound | None
+) -> _Series:
+    if given is not None:
+        return _Series(
+            given.round + 1, None, list(given.findings), list(given.declined), given.head_sha
+        )
     if store is None:
         return _Series(1, None, [], [])
     earlier = store.series(pr_number, branch)
@@ -152,7 +173,7 @@ def _series(store: Store | None, pr_number: int | None, branch: str | None) -> _
     ]
     series_pr = next((r.pr_number for r in reversed(earlier) if r.pr_number), None)
     round_of = f"PR #{series_pr}" if pr_number is None and series_pr is not None else None
-    return _Series(len(earlier) + 1, round_of, prior, store.declined(earlier))
+    return _Series(len(earlier) + 1, round_of, prior, store.declined(earlier), last.head_sha)
 
 
 def _change_notes(
@@ -222,7 +243,10 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         if diff.is_empty:
             raise EmptyDiffError("nothing to review: the diff is empty")
         target = _report_target(resolved, diff, pr_info)
-        series = _series(store, pr_info.number if pr_info else None, target.branch)
+        series = _series(
+            store, pr_info.number if pr_info else None, target.branch, options.prior_round
+        )
+        since = since_last_review(repo, series.head_sha, resolved.head_sha)
         with worktree(repo, resolved.head_sha) as wt:
             notes: list[str] = []
             if resolved.patch_path is not None:
@@ -246,6 +270,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 ),
                 declined=tuple(series.declined),
                 untrusted_text=f"{pr_info.title}\n\n{pr_info.body}" if pr_info else "",
+                since=since,
             )
             agents = _wrap_cached(selection.agents, store if options.use_cache else None, redactor)
             before = (tree_state(repo), tree_state(wt))

@@ -201,9 +201,29 @@ def _target_section(ctx: ReviewContext) -> str:
         out.append(f"Base: {ctx.base_sha or t.base}")
     if t.head_sha:
         out.append(f"Head: {t.head_sha}")
+    out += _since_lines(ctx)
     out += ["", f"Changed files ({len(ctx.diff.files)}):"]
     out += [_file_line(f) for f in ctx.diff.files] or ["(none)"]
     return "\n".join(out) + "\n"
+
+
+def _since_lines(ctx: ReviewContext) -> list[str]:
+    """What changed since the previous round's head, to be reviewed first."""
+    since = ctx.since
+    if since is None:
+        return []
+    out = ["", f"Previous round reviewed head {since.head_sha}."]
+    if since.rewritten:
+        return [*out, "That head is not in this history any more (rebased): review everything."]
+    out.append(
+        f"Review first what changed since then: {len(since.commits)} new commit(s) "
+        f"(listed first among the commits below), touching {len(since.paths) + since.more_paths} "
+        "file(s):"
+    )
+    out += [f"- {p}" for p in since.paths]
+    if since.more_paths:
+        out.append(f"- … and {since.more_paths} more")
+    return out
 
 
 def _author_text(ctx: ReviewContext) -> str:
@@ -215,9 +235,15 @@ def _author_text(ctx: ReviewContext) -> str:
         parts.append(f"Pull request #{t.pr.number}: {t.pr.title}")
         if t.pr.body.strip():
             parts += ["", t.pr.body.strip()]
-    if t.commits:
-        parts += ["", "Commits:"]
-        parts += [f"- {c.sha[:12]} {c.subject}" for c in t.commits]
+    new = {c.sha for c in ctx.since.commits} if ctx.since else set()
+    fresh = [c for c in t.commits if c.sha in new]
+    if fresh:
+        parts += ["", "Commits new since the previous round:"]
+        parts += [f"- {c.sha[:12]} {c.subject}" for c in fresh]
+    rest = [c for c in t.commits if c.sha not in new]
+    if rest:
+        parts += ["", "Commits reviewed in earlier rounds:" if fresh else "Commits:"]
+        parts += [f"- {c.sha[:12]} {c.subject}" for c in rest]
     if ctx.untrusted_text.strip():
         parts += ["", ctx.untrusted_text.strip()]
     return "\n".join(parts).strip()

@@ -11,8 +11,9 @@ import click
 from rich.console import Console
 
 from deepreview.agents.select import agent_statuses
+from deepreview.cli.ci import ci_cmd
 from deepreview.cli.consolidate import consolidate_cmd
-from deepreview.cli.errors import fail, parse_formats
+from deepreview.cli.errors import FAIL_LEVELS, fail, parse_formats
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress
 from deepreview.cli.publish import publish_cmd
@@ -24,8 +25,6 @@ from deepreview.source.git import TargetError, find_repo_root
 from deepreview.source.resolve import TargetSpec
 from deepreview.store import Store, StoreError
 from deepreview.version import __version__
-
-FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -181,3 +180,4 @@ def decline_cmd(finding: str, reason: str, cwd: Path) -> None:
 
 main.add_command(publish_cmd)
 main.add_command(consolidate_cmd)
+main.add_command(ci_cmd)

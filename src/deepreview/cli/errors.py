@@ -9,6 +9,9 @@ import click
 
 from deepreview.render import RENDERERS
 
+#: The verdicts at which `--fail-on LEVEL` exits 1.
+FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}
+
 #: Exit code of every error that is the input's fault (not a failing verdict).
 EXIT_ERROR = 2
 

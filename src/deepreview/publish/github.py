@@ -7,10 +7,12 @@ publishing again edits what is there instead of adding duplicates.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from deepreview.ci.state import state_block
 from deepreview.diff import Diff
 from deepreview.render.fences import code_span
 from deepreview.schema import SEVERITIES, ConsolidatedFinding, Report
@@ -22,6 +24,7 @@ _FINGERPRINT_RE = re.compile(r"\A<!-- deepreview:fingerprint=(\S{1,100}) -->")
 #: GitHub rejects bodies over 65,536 characters; stay clear of it.
 _MAX_BODY = 60_000
 _MAX_FINDING_TEXT = 20_000
+_ROUND_ORDER = ("fixed", "still-present", "changed", "carried-over", "new", "declined")
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,9 @@ def plan_review(
             continue
         resolved += 1
         if RESOLVED_MARKER not in old:
-            body = _resolved_body(fp, old, report.id)
+            declined = next((d for d in report.declined if d.fingerprint == fp), None)
+            outcome = f"Declined: {_one_line(declined.reason)}" if declined else "Resolved"
+            body = _resolved_body(fp, old, f"**{outcome}** in {code_span(report.id)}.")
             updates.append(CommentUpdate(comment_id, fp, body, resolved=True))
     return PublishPlan(
         report_id=report.id,
@@ -234,6 +239,25 @@ def _our_comments(existing: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int,
     return ours
 
 
+def fingerprint_of(body: str) -> str | None:
+    """The fingerprint a comment of this tool starts with, else None."""
+    match = _FINGERPRINT_RE.match(body)
+    return match[1] if match else None
+
+
+def latest_summary(existing: Sequence[Mapping[str, Any]]) -> str | None:
+    """The body of the newest summary review of this tool, if any."""
+    review_id = _summary_review_id(existing)
+    return next(
+        (
+            str(item["body"])
+            for item in existing
+            if "path" not in item and _item_id(item) == review_id
+        ),
+        None,
+    )
+
+
 def _summary_review_id(existing: Sequence[Mapping[str, Any]]) -> int | None:
     """The newest review whose body starts with the report marker."""
     ids = [
@@ -306,17 +330,37 @@ def summary_body(
         f"{counts['critical']} Critical · {counts['important']} Important · "
         f"{counts['suggestion']} {suggestions} — {inline} as inline comments",
     ]
+    if report.round > 1:
+        blocks.append(rounds_line(report))
     if resolved:
         blocks.append(f"{resolved} earlier finding(s) no longer raised; their comments say so.")
     blocks.append(report_ref)
     if report.summary.strip():
         blocks.append(_clip(report.summary.strip(), _MAX_FINDING_TEXT))
+    state = state_block(report)
     wanted = set(in_body)
     listed = [f for f in report.findings if f.fingerprint in wanted]
     if listed:
         blocks.append("### Not on diff lines")
-        blocks.append(_finding_list(listed, _MAX_BODY - sum(len(b) + 2 for b in blocks)))
+        budget = _MAX_BODY - len(state) - sum(len(b) + 2 for b in blocks)
+        blocks.append(_finding_list(listed, budget))
+    blocks.append(state)
     return "\n\n".join(blocks)
+
+
+def rounds_line(report: Report) -> str:
+    """`Round 2: 1 fixed · 1 still present · 2 new`: what became of the previous round."""
+    declined = {d.fingerprint for d in report.declined}
+    counts = Counter[str](
+        "declined" if p.fingerprint in declined else p.status
+        for p in report.prior_findings
+        if p.status == "fixed"
+    )
+    counts.update(f.prior_status for f in report.findings if f.prior_status)
+    order = {status: i for i, status in enumerate(_ROUND_ORDER)}
+    ranked = sorted(counts.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    parts = [f"{n} {status.replace('-', ' ')}" for status, n in ranked]
+    return f"Round {report.round}: " + (" · ".join(parts) or "nothing carried over")
 
 
 def _finding_list(findings: Sequence[ConsolidatedFinding], budget: int) -> str:
@@ -339,13 +383,9 @@ def _finding_list(findings: Sequence[ConsolidatedFinding], budget: int) -> str:
     return "\n".join(lines)
 
 
-def _resolved_body(fingerprint: str, old: str, report_id: str) -> str:
+def _resolved_body(fingerprint: str, old: str, outcome: str) -> str:
     original = old.split("\n", 1)[1].strip() if "\n" in old else ""
-    blocks = [
-        _marker(fingerprint),
-        RESOLVED_MARKER,
-        f"**Resolved** in {code_span(report_id)}.",
-    ]
+    blocks = [_marker(fingerprint), RESOLVED_MARKER, outcome]
     if original:
         blocks.append(
             "<details><summary>Original comment</summary>\n\n"

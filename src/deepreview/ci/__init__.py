@@ -1,0 +1,1 @@
+"""Running where teams review: CI jobs on GitHub Actions and GitLab CI."""
