@@ -56,7 +56,7 @@ def ci_cmd(
     review, writes the report to the job summary and sets the job's outputs.
     """
     from deepreview.ci.job import run_ci  # forge clients only when a job runs
-    from deepreview.render.terminal import print_summary
+    from deepreview.cli.summary import print_summary
 
     environ = dict(os.environ)
     try:
