@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+from deepreview.forge.registry import GITHUB
 from deepreview.schema import (
     AgentReview,
     AgentRun,
@@ -466,6 +467,7 @@ def sample_report() -> Report:
             kind="pr",
             repo="acme/invoicer",
             repo_url="https://github.com/acme/invoicer",
+            links=GITHUB.web_links("https://github.com/acme/invoicer"),
             branch="customer-lookup",
             base="main",
             head_sha="4be1f0c9d2a37e86b5c1d0e9f8a7b6c5d4e3f2a1",

@@ -22,6 +22,7 @@ from deepreview.consolidate.engine import ConsolidationInput, consolidate
 from deepreview.consolidate.rounds import PriorRecord, match_rounds
 from deepreview.context import PriorRoundFinding, ReviewContext
 from deepreview.diff import Diff, parse_diff_file
+from deepreview.forge.registry import web_links
 from deepreview.output import write_index, write_report
 from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
@@ -46,7 +47,7 @@ from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store
 
 if TYPE_CHECKING:
-    from deepreview.source.github import PullRequestInfo
+    from deepreview.forge.base import PullRequestInfo
 
 #: What the report says when no AI reviewer took part.
 NO_AI_NOTE = (
@@ -125,11 +126,15 @@ def _unique_display_names(runs: list[AgentRun]) -> list[AgentRun]:
 
 
 def _report_target(
-    resolved: ResolvedTarget, diff: Diff, pr: PullRequestInfo | None = None
+    resolved: ResolvedTarget,
+    diff: Diff,
+    environ: Mapping[str, str],
+    pr: PullRequestInfo | None = None,
 ) -> ReportTarget:
+    """What was reviewed, with the forge's web links resolved once for every renderer."""
     forge = forge_repo(remote_url(resolved.repo))
     repo_slug = pr.repo if pr else (forge[0] if forge else None)
-    repo_url = pr.url.rsplit("/pull/", 1)[0] if pr else (forge[1] if forge else None)
+    repo_url = pr.repo_url if pr else (forge[1] if forge else None)
     return ReportTarget(
         kind=resolved.kind,
         repo=repo_slug,
@@ -142,6 +147,7 @@ def _report_target(
         if pr
         else None,
         changed_files=diff.paths,
+        links=web_links(repo_url, environ),
     )
 
 
@@ -242,7 +248,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         diff = parse_diff_file(resolved.diff_path)  # read back from there while agents run
         if diff.is_empty:
             raise EmptyDiffError("nothing to review: the diff is empty")
-        target = _report_target(resolved, diff, pr_info)
+        target = _report_target(resolved, diff, environ, pr_info)
         series = _series(
             store, pr_info.number if pr_info else None, target.branch, options.prior_round
         )

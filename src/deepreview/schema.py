@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -325,6 +326,49 @@ class PullRequest(Model):
     body: str = ""
 
 
+class WebLinks(Model):
+    """The repository's addresses on its forge, resolved when the report is built.
+
+    Each is a template; renderers fill it in and never need to know which forge it is.
+    """
+
+    profile: str = Field(description="A user's page; `{login}` is replaced.")
+    pull: str = Field(description="A pull request; `{number}` is replaced.")
+    commit: str = Field(description="A commit; `{sha}` is replaced.")
+    blob: str = Field(description="A file at a revision; `{sha}` and `{path}` are replaced.")
+    line: str = Field(description="Fragment for one line of a blob; `{start}` is replaced.")
+    lines: str = Field(description="Fragment for a line range; `{start}` and `{end}` replaced.")
+
+    def profile_url(self, login: str) -> str:
+        """The page of user `login` (with or without a leading `@`)."""
+        return _fill(self.profile, login=quote(login.removeprefix("@")))
+
+    def pull_url(self, number: int) -> str:
+        """The page of pull request `number`."""
+        return _fill(self.pull, number=str(number))
+
+    def commit_url(self, sha: str) -> str:
+        """The page of commit `sha`."""
+        return _fill(self.commit, sha=quote(sha))
+
+    def blob_url(self, sha: str, location: Location) -> str:
+        """`location` in the tree of `sha`, its lines as the fragment."""
+        url = _fill(self.blob, sha=quote(sha), path=quote(location.path))
+        start, end = location.start_line, location.end_line
+        if start is None:
+            return url
+        if end is None or end == start:
+            return url + _fill(self.line, start=str(start))
+        return url + _fill(self.lines, start=str(start), end=str(end))
+
+
+def _fill(template: str, **values: str) -> str:
+    """`template` with each `{name}` replaced (no other brace is special)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
+
+
 class ReportTarget(Model):
     """What was reviewed."""
 
@@ -337,6 +381,7 @@ class ReportTarget(Model):
     commits: list[Commit] = Field(default_factory=list)
     pr: PullRequest | None = None
     changed_files: list[str] = Field(default_factory=list)
+    links: WebLinks | None = Field(default=None, description="Forge addresses, when known.")
 
 
 class Report(Model):

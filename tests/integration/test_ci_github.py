@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from deepreview.ci.state import read_state
-from deepreview.publish.github import REPORT_MARKER, fingerprint_of
+from deepreview.publish.plan import REPORT_MARKER, fingerprint_of
 from tests.fake_github import FakeGitHub, FakePull
 from tests.integration.test_pr_rounds import ROUND1, ROUND2, deepreview, push_pr_head
 from tests.repo_factory import GIT_ENV, git, make_repo

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deepreview.schema import Commit, FeedbackComment, Location
-from deepreview.source.github import (
+from deepreview.forge.github import (
     GitHubClient,
     GitHubError,
     api_url,
@@ -17,6 +16,7 @@ from deepreview.source.github import (
     github_token,
     parse_pr_ref,
 )
+from deepreview.schema import Commit, FeedbackComment, Location
 from tests.fake_github import FakeGitHub, fake_github
 from tests.repo_factory import commit, git, make_repo
 from tests.servers import Reply
@@ -40,7 +40,8 @@ TOKEN = "test-token"
     ],
 )
 def test_pr_references_parse(arg: str, expected: tuple[str | None, int]) -> None:
-    assert parse_pr_ref(arg) == expected
+    ref = parse_pr_ref(arg)
+    assert (ref.repo, ref.number) == expected
 
 
 @pytest.mark.parametrize(

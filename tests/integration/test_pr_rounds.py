@@ -169,8 +169,8 @@ def test_publish_twice_keeps_one_comment_per_finding(world: World) -> None:
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["report_id"] == report["id"]
     assert gh.writes() == []
-    for _ in range(2):
-        proc = deepreview(user, env, "publish", str(path), "--github")
+    for flag in ("--github", "--forge"):  # --github is the older name of --forge
+        proc = deepreview(user, env, "publish", str(path), flag)
         assert proc.returncode == 0, proc.stderr
     in_diff = [f for f in report["findings"] if f["in_diff"] and f["locations"]]
     assert in_diff
@@ -178,6 +178,30 @@ def test_publish_twice_keeps_one_comment_per_finding(world: World) -> None:
     assert len(pull.reviews) == 1
     bodies = " ".join(c["body"] for c in pull.comments)
     assert all(f"deepreview:fingerprint={f['fingerprint']}" in bodies for f in in_diff)
+
+
+def test_forge_links_are_resolved_into_the_report_target(world: World) -> None:
+    proc = deepreview(world.user, world.env, "review", "--pr", PR_URL, "--agent", "scan")
+    assert proc.returncode == 0, proc.stderr
+    links = latest_report(world.user)["target"]["links"]
+    assert links["profile"] == "https://github.com/{login}"
+    assert links["commit"] == "https://github.com/acme/shop/commit/{sha}"
+    assert links["blob"] == "https://github.com/acme/shop/blob/{sha}/{path}"
+
+
+def test_publish_errors_are_reported_as_forge_errors(world: World) -> None:
+    assert (
+        deepreview(world.user, world.env, "review", "--pr", PR_URL, "--agent", "scan").returncode
+        == 0
+    )
+    report = latest_report(world.user)
+    env = {**world.env, "GITHUB_TOKEN": "wrong"}
+    proc = deepreview(world.user, env, "publish", report["id"], "--forge")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "deepreview: error: GitHub: authentication failed (set GITHUB_TOKEN or GH_TOKEN)"
+    )
+    assert world.gh.writes() == []
 
 
 def test_pr_body_cannot_steer_the_review(world: World, tmp_path: Path) -> None:

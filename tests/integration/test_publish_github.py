@@ -8,16 +8,24 @@ from datetime import UTC, datetime
 import pytest
 
 from deepreview.diff import Diff, parse_diff
-from deepreview.publish.github import REPORT_MARKER, plan_review, publish_review
+from deepreview.forge.github import (
+    GitHubClient,
+    GitHubError,
+    carry_out,
+    describe_plan,
+    plan_publication,
+    posted,
+)
+from deepreview.publish.plan import REPORT_MARKER, PublishPlan, plan_review
 from deepreview.schema import (
     ConsolidatedFinding,
     Location,
+    PullRequest,
     Report,
     ReportTarget,
     Severity,
     Verdict,
 )
-from deepreview.source.github import GitHubClient, GitHubError
 from tests.fake_github import BOT, FakeGitHub, FakePull, fake_github
 from tests.servers import Reply
 
@@ -81,7 +89,9 @@ def _report(report_id: str, findings: list[ConsolidatedFinding]) -> Report:
     return Report(
         id=report_id,
         created_at=datetime(2026, 5, 4, 12, 0, tzinfo=UTC),
-        target=ReportTarget(kind="pr", repo=REPO, head_sha=HEAD),
+        target=ReportTarget(
+            kind="pr", repo=REPO, head_sha=HEAD, pr=PullRequest(number=7, title="Lookup")
+        ),
         runs=[],
         verdict=Verdict(decision="Merge with fixes", reason="I1 lets a name inject SQL."),
         summary="Adds a customer lookup.",
@@ -96,6 +106,14 @@ def diff() -> Diff:
     return parsed
 
 
+def publish_review(
+    report: Report, client: GitHubClient, diff: Diff | None, *, dry_run: bool
+) -> PublishPlan:
+    """Plan, then (unless `dry_run`) carry out, as `deepreview publish --forge` does."""
+    plan = plan_publication(client, report, diff, (REPO, 7))
+    return plan if dry_run else carry_out(client, report, plan, (REPO, 7))
+
+
 @pytest.fixture
 def pull(fake_github: FakeGitHub) -> FakePull:
     return fake_github.add_pull(REPO, 7, commentable={"src/store.py": set(range(8, 16))})
@@ -107,7 +125,7 @@ def _publish(
     """Publish and return the methods and paths of the write requests it made."""
     before = len(gh.writes())
     with GitHubClient(TOKEN, gh.url) as client:
-        publish_review(report, client, REPO, 7, diff, dry_run=dry_run)
+        publish_review(report, client, diff, dry_run=dry_run)
     return [f"{r.method} {r.path}" for r in gh.writes()[before:]]
 
 
@@ -196,7 +214,7 @@ def test_dry_run_sends_nothing_and_returns_the_plan(
 ) -> None:
     report = _report("20260504-120000-pr-7", [SQL, ROWS, ELSEWHERE])
     with GitHubClient(TOKEN, fake_github.url) as client:
-        plan = publish_review(report, client, REPO, 7, diff, dry_run=True)
+        plan = publish_review(report, client, diff, dry_run=True)
 
     assert fake_github.writes() == []
     assert {r.method for r in fake_github.requests} == {"GET"}
@@ -206,7 +224,7 @@ def test_dry_run_sends_nothing_and_returns_the_plan(
         ("src/store.py", 12, 14),
     ]
     assert plan.in_body == ("fp-docs",)
-    data = json.loads(json.dumps(plan.to_json()))
+    data = json.loads(json.dumps(describe_plan(plan)))
     assert data["review"]["action"] == "create"
     rows = data["comments"][1]
     assert str(rows.pop("body")).startswith(
@@ -231,7 +249,7 @@ def test_without_a_diff_in_diff_decides_and_refused_lines_fall_back_to_the_body(
     report = _report("20260504-120000-pr-7", [SQL, stale])
 
     with GitHubClient(TOKEN, fake_github.url) as client:
-        plan = publish_review(report, client, REPO, 7, None, dry_run=False)
+        plan = publish_review(report, client, None, dry_run=False)
 
     assert plan.comments == () and plan.in_body == ("fp-sql", "fp-stale")
     [review] = pull.reviews
@@ -263,7 +281,10 @@ def test_plan_ignores_other_peoples_comments_and_replies(diff: Diff) -> None:
         {"id": 9, "body": f"{REPORT_MARKER}\nold summary", "user": {"login": BOT}},
         {"id": 11, "body": f"{REPORT_MARKER}\nnewer summary", "user": {"login": BOT}},
     ]
-    plan = plan_review(_report("r2", [SQL]), diff, existing, report_url="https://x.test/r2.html")
+    comments, summaries = posted(existing)
+    plan = plan_review(
+        _report("r2", [SQL]), diff, comments, summaries, report_url="https://x.test/r2.html"
+    )
 
     assert plan.review_id == 11
     assert plan.updates == ()
@@ -278,7 +299,7 @@ def test_publish_with_a_bad_token_fails_clearly_and_writes_nothing(
         GitHubClient("nope", fake_github.url) as client,
         pytest.raises(GitHubError) as err,
     ):
-        publish_review(_report("r1", [SQL]), client, REPO, 7, diff, dry_run=False)
+        publish_review(_report("r1", [SQL]), client, diff, dry_run=False)
     assert str(err.value) == "GitHub: authentication failed (set GITHUB_TOKEN or GH_TOKEN)"
     assert pull.reviews == [] and fake_github.writes() == []
 
@@ -293,5 +314,5 @@ def test_a_failed_post_is_not_retried(fake_github: FakeGitHub, pull: FakePull, d
         GitHubClient(TOKEN, fake_github.url) as client,
         pytest.raises(GitHubError, match=r"^GitHub: 502 Bad Gateway \(POST "),
     ):
-        publish_review(_report("r1", [SQL]), client, REPO, 7, diff, dry_run=False)
+        publish_review(_report("r1", [SQL]), client, diff, dry_run=False)
     assert len(fake_github.writes()) == 1

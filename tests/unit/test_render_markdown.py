@@ -136,11 +136,12 @@ def test_rows_without_data_are_omitted() -> None:
     assert cells["Round"] == "1"
 
 
-def test_links_only_to_github_profiles() -> None:
+def test_links_only_where_the_target_has_forge_links() -> None:
     report = sample_report()
     target = report.target.model_copy(
         update={
             "repo_url": "https://gitlab.example.com/acme/invoicer",
+            "links": None,
             "pr": PullRequest(number=7, title="Fix", author="dfox"),
         }
     )

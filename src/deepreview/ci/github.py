@@ -8,9 +8,9 @@ from deepreview.ci.declines import replied_declines
 from deepreview.ci.environment import TRUSTED_ASSOCIATIONS, CIJob
 from deepreview.ci.host import Previous, Published
 from deepreview.ci.state import read_state
-from deepreview.publish.github import fingerprint_of, latest_summary, publish_review
+from deepreview.forge.github import GitHubClient, carry_out, describe_plan, plan_publication, posted
+from deepreview.publish.plan import fingerprint_of, latest_summary
 from deepreview.schema import Report
-from deepreview.source.github import GitHubClient
 
 
 class GitHubHost:
@@ -34,7 +34,7 @@ class GitHubHost:
     def previous(self) -> Previous:
         """The state block of our last summary, plus declines replied to our comments."""
         comments, reviews = self._items()
-        body = latest_summary(reviews)
+        body = latest_summary(posted(reviews)[1])
         state = read_state(body) if body else None
         ours = {
             c["id"]: fp
@@ -52,11 +52,12 @@ class GitHubHost:
 
     def publish(self, report: Report, *, dry_run: bool) -> Published:
         """One review on the pull request: created the first time, updated on re-runs."""
-        plan = publish_review(
-            report, self._client, self.job.repo, self.number, None, dry_run=dry_run
-        )
+        pull = (self.job.repo, self.number)
+        plan = plan_publication(self._client, report, None, pull)
+        if not dry_run:
+            plan = carry_out(self._client, report, plan, pull)
         return Published(
-            plan=plan.to_json(),
+            plan=describe_plan(plan),
             created=len(plan.comments),
             updated=len(plan.updates),
             resolved=sum(1 for u in plan.updates if u.resolved),

@@ -15,6 +15,7 @@ from deepreview.cli.errors import FAIL_LEVELS, fail, parse_formats
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress
 from deepreview.config import ConfigError
+from deepreview.forge.base import ForgeError
 from deepreview.output import OutputError
 from deepreview.pipeline import ReviewOptions
 from deepreview.source.git import TargetError
@@ -79,7 +80,7 @@ def ci_cmd(
     try:
         with sigterm_as_interrupt() as terminated, Progress(err) as progress:
             done = run_ci(job, options, progress, publish=publish, dry_run=dry_run)
-    except (CIError, TargetError, ConfigError, OutputError, StoreError) as exc:
+    except (CIError, TargetError, ForgeError, ConfigError, OutputError, StoreError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)

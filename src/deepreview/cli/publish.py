@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from deepreview.cli.errors import fail
 from deepreview.schema import Report
-from deepreview.source.git import TargetError, find_repo_root
+from deepreview.source.git import TargetError, find_repo_root, remote_url
 from deepreview.store import Store, StoreError
 
 PAGES_FORMATS = ("md", "html", "json")
@@ -37,52 +37,72 @@ def load_report(ref: str, repo: Path | None) -> Report:
 
 @click.command("publish")
 @click.argument("report_ref", metavar="REPORT")
-@click.option("--github", "to_github", is_flag=True, help="Post one review on the PR.")
+@click.option(
+    "--forge",
+    "to_forge",
+    is_flag=True,
+    help="Post one review on the PR, on the forge of the report's repository.",
+)
+@click.option("--github", "to_forge", is_flag=True, hidden=True, help="Same as --forge.")
 @click.option("--pages", "to_pages", is_flag=True, help="Commit to the reviews branch.")
 @click.option("--branch", default="reviews", show_default=True, help="Branch for --pages.")
-@click.option("--dry-run", is_flag=True, help="With --github: print the payload, send nothing.")
+@click.option("--dry-run", is_flag=True, help="With --forge: print the payload, send nothing.")
 @click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
 def publish_cmd(
-    report_ref: str, to_github: bool, to_pages: bool, branch: str, dry_run: bool, cwd: Path
+    report_ref: str, to_forge: bool, to_pages: bool, branch: str, dry_run: bool, cwd: Path
 ) -> None:
-    """Publish REPORT (a report file or review id) to GitHub and/or the reviews branch."""
-    from deepreview.publish.github import publish_review  # forge code only when publishing
-    from deepreview.publish.pages import PagesError, publish_pages
-    from deepreview.render import render
-    from deepreview.source.github import GitHubClient, GitHubError, api_url, github_token
-
-    if not (to_github or to_pages):
-        fail("say where to publish: --github and/or --pages")
+    """Publish REPORT (a report file or review id) to its pull request and/or the reviews branch."""
+    if not (to_forge or to_pages):
+        fail("say where to publish: --forge and/or --pages")
     try:
         repo: Path | None = find_repo_root(cwd.resolve())
     except TargetError:
         repo = None
     report = load_report(report_ref, repo)
-    if to_github:
-        pr = report.target.pr
-        if pr is None or not report.target.repo:
-            fail(f"{report.id} is not a pull-request review (use review --pr)")
-        environ = dict(os.environ)
-        try:
-            with GitHubClient(github_token(environ), api_url(environ)) as client:
-                plan = publish_review(
-                    report, client, report.target.repo, pr.number, None, dry_run=dry_run
-                )
-        except GitHubError as exc:
-            fail(str(exc))
-        if dry_run:
-            click.echo(json.dumps(plan.to_json(), indent=2, sort_keys=True))
-        else:
-            click.echo(
-                f"published {report.id} to {report.target.repo}#{pr.number}: "
-                f"{len(plan.comments)} new comments, {len(plan.updates)} updated"
-            )
+    if to_forge:
+        _publish_to_forge(report, repo, dict(os.environ), dry_run=dry_run)
     if to_pages:
-        if repo is None:
-            fail("--pages needs a git repository")
-        rendered = {fmt: render(report, fmt) for fmt in PAGES_FORMATS}
-        try:
-            sha = publish_pages(repo, report, rendered, branch)
-        except PagesError as exc:
-            fail(str(exc))
-        click.echo(f"committed {report.id} to {branch} ({sha[:12]})")
+        _publish_to_pages(report, repo, branch)
+
+
+def _publish_to_forge(
+    report: Report, repo: Path | None, environ: dict[str, str], *, dry_run: bool
+) -> None:
+    """Plan the PR review on the report's forge, then carry it out (or print it)."""
+    from deepreview.forge.base import ForgeError  # forge code only when publishing
+    from deepreview.forge.registry import forge_for
+
+    pr = report.target.pr
+    if pr is None or not report.target.repo:
+        fail(f"{report.id} is not a pull-request review (use review --pr)")
+    where = report.target.repo_url or pr.url or (remote_url(repo) if repo else None)
+    forge = forge_for(where, environ).open(environ)
+    try:
+        plan = forge.plan(report)
+        if dry_run:
+            click.echo(json.dumps(forge.describe(plan), indent=2, sort_keys=True))
+            return
+        plan = forge.publish(report, plan)
+    except ForgeError as exc:
+        fail(str(exc))
+    finally:
+        forge.close()
+    click.echo(
+        f"published {report.id} to {report.target.repo}#{pr.number}: "
+        f"{len(plan.comments)} new comments, {len(plan.updates)} updated"
+    )
+
+
+def _publish_to_pages(report: Report, repo: Path | None, branch: str) -> None:
+    """Commit the report and the index to `branch` with git plumbing."""
+    from deepreview.publish.pages import PagesError, publish_pages
+    from deepreview.render import render
+
+    if repo is None:
+        fail("--pages needs a git repository")
+    rendered = {fmt: render(report, fmt) for fmt in PAGES_FORMATS}
+    try:
+        sha = publish_pages(repo, report, rendered, branch)
+    except PagesError as exc:
+        fail(str(exc))
+    click.echo(f"committed {report.id} to {branch} ({sha[:12]})")

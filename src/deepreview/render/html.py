@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
-from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
@@ -33,7 +32,6 @@ from deepreview.render.outline import (
     ReviewersCell,
     Text,
     VerdictCell,
-    github_repo,
     outline,
     web_url,
 )
@@ -243,7 +241,7 @@ class _View:
         self.anchors = Anchors()
         self.md = AgentMarkdown(self.anchors)
         self._colour = {run.agent: n % AGENT_COLOURS for n, run in enumerate(report.runs)}
-        self._repo = github_repo(report.target.repo_url)
+        self._links = report.target.links
         titles = [self.doc.title, *(section.title for section in self.doc.sections)]
         # Section and finding ids are taken first, so embedded headings never displace them.
         self._reserved = {title: self.anchors.new(title) for title in titles}
@@ -342,14 +340,9 @@ class _View:
 
     def _blob_url(self, location: Location) -> str | None:
         head = self.report.target.head_sha
-        if self._repo is None or not head:
+        if self._links is None or not head:
             return None
-        url = f"{self._repo}/blob/{head}/{quote(location.path)}"
-        if location.start_line is not None:
-            url += f"#L{location.start_line}"
-            if location.end_line is not None and location.end_line != location.start_line:
-                url += f"-L{location.end_line}"
-        return url
+        return self._links.blob_url(head, location)
 
     def excerpt(self, finding: ConsolidatedFinding) -> Markup:
         """The cited code, labelled with its language."""

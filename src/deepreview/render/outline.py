@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from deepreview.render.durations import wall_clock
 from deepreview.render.fences import fence, is_self_contained
@@ -36,6 +36,7 @@ from deepreview.schema import (
     RetroRow,
     Severity,
     Verdict,
+    WebLinks,
 )
 
 SEVERITY_SECTIONS: dict[Severity, str] = {
@@ -333,19 +334,11 @@ def web_url(url: str | None) -> str | None:
     return None
 
 
-def github_repo(repo_url: str | None) -> str | None:
-    """The repository's GitHub address without a trailing slash, or None for other forges."""
-    url = web_url(repo_url)
-    if url is None or urlsplit(url).hostname not in ("github.com", "www.github.com"):
-        return None
-    return url.rstrip("/")
-
-
 def header_rows(report: Report) -> list[HeaderRow]:
     """The header table in report-format order."""
     target = report.target
     pr = target.pr
-    repo = github_repo(target.repo_url)
+    links = target.links
     rows = [HeaderRow("Date", Text(report.created_at.strftime("%Y-%m-%d %H:%M")))]
     if target.repo or target.repo_url:
         rows.append(
@@ -355,15 +348,15 @@ def header_rows(report: Report) -> list[HeaderRow]:
     rows.append(HeaderRow("Round", Text(round_text)))
     if pr and pr.author:
         login = pr.author.removeprefix("@")
-        profile = f"{urlsplit(repo).scheme}://github.com/{quote(login)}" if repo else None
+        profile = links.profile_url(login) if links else None
         rows.append(HeaderRow("Author", Link(f"@{login}", profile)))
     if pr:
-        pr_url = web_url(pr.url) or (f"{repo}/pull/{pr.number}" if repo else None)
+        pr_url = web_url(pr.url) or (links.pull_url(pr.number) if links else None)
         rows.append(HeaderRow("PR", PullRequestCell(pr.number, pr_url, pr.title)))
     if target.branch:
         rows.append(HeaderRow("Branch", Code(target.branch)))
     if target.commits:
-        rows.append(HeaderRow("Commits", CommitsCell(_commit_refs(target.commits, repo))))
+        rows.append(HeaderRow("Commits", CommitsCell(_commit_refs(target.commits, links))))
     if target.head_sha:
         rows.append(HeaderRow("Review SHA", Code(target.head_sha)))
     if report.runs:
@@ -374,9 +367,9 @@ def header_rows(report: Report) -> list[HeaderRow]:
     return rows
 
 
-def _commit_refs(commits: Sequence[Commit], repo: str | None) -> tuple[CommitRef, ...]:
+def _commit_refs(commits: Sequence[Commit], links: WebLinks | None) -> tuple[CommitRef, ...]:
     return tuple(
-        CommitRef(c.sha[:7], c.subject, f"{repo}/commit/{c.sha}" if repo else None) for c in commits
+        CommitRef(c.sha[:7], c.subject, links.commit_url(c.sha) if links else None) for c in commits
     )
 
 

@@ -135,10 +135,9 @@ def _copy_patch(source: str, dest: Path) -> None:
 
 
 def resolve_pull_request(
-    repo: Path, number: int, base_ref: str, base_sha: str, remote: str, work: Path
+    repo: Path, number: int, head_sha: str, base_ref: str, base_sha: str, remote: str, work: Path
 ) -> ResolvedTarget:
-    """A PR whose head was fetched to `refs/deepreview/pull/N`: diff it against its base."""
-    head_sha = resolve(repo, f"refs/deepreview/pull/{number}")
+    """A PR whose head `head_sha` was fetched from `remote`: diff it against its base."""
     base_commit = _fetch_base(repo, remote, number, base_ref, base_sha)
     merge = merge_base(repo, base_commit, head_sha)
     diff_path = work / "target.diff"

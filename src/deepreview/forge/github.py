@@ -1,4 +1,8 @@
-"""GitHub pull requests: parse PR references, fetch metadata and unresolved review threads."""
+"""GitHub: pull-request references, the REST + GraphQL client, reading a PR, publishing a review.
+
+The forge registry (`forge/registry.py`) opens `GitHub` for github.com, for the host of
+`GITHUB_API_URL` (GitHub Enterprise) and for any host no other forge claims.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,7 +19,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from deepreview.schema import Commit, FeedbackComment, Location
+from deepreview.diff import Diff
+from deepreview.forge.base import ForgeError, PullRef, PullRequestInfo
+from deepreview.publish.plan import InlineComment, Posted, PublishPlan, into_body, plan_review
+from deepreview.schema import Commit, FeedbackComment, Location, Report
 from deepreview.source.git import TargetError, git, git_text
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -46,38 +53,11 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
 """
 
 
-class GitHubError(TargetError):
-    """A GitHub request failed; the message is one line, safe to show (it never holds a token).
-
-    `status` is the HTTP status when GitHub answered, else None.
-    """
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+class GitHubError(ForgeError):
+    """A GitHub request failed; the message is one line, safe to show (it never holds a token)."""
 
 
-@dataclass(frozen=True)
-class PullRequestInfo:
-    """A pull request's metadata, commits and unresolved review feedback."""
-
-    repo: str
-    number: int
-    title: str
-    url: str
-    author: str
-    body: str
-    base_ref: str
-    base_sha: str
-    head_ref: str
-    head_sha: str
-    commits: list[Commit]
-    unresolved: list[FeedbackComment]
-    notes: list[str] = field(default_factory=list)
-    """What could not be fetched, for the report's notes."""
-
-
-def parse_pr_ref(arg: str) -> tuple[str | None, int]:
+def parse_pr_ref(arg: str) -> PullRef:
     """`123`, `#123`, `owner/name#123` or a PR URL (any host, any tab) -> (repo or None, number)."""
     text = arg.strip()
     if "://" in text:
@@ -90,11 +70,11 @@ def parse_pr_ref(arg: str) -> tuple[str | None, int]:
     raise GitHubError(f"GitHub: not a pull request number or URL: {arg!r}")
 
 
-def _checked(repo: str | None, digits: str, arg: str) -> tuple[str | None, int]:
+def _checked(repo: str | None, digits: str, arg: str) -> PullRef:
     number = int(digits)
     if number < 1:
         raise GitHubError(f"GitHub: not a pull request number or URL: {arg!r}")
-    return repo, number
+    return PullRef(repo, number)
 
 
 def github_token(environ: Mapping[str, str]) -> str | None:
@@ -328,6 +308,7 @@ class GitHubClient:
                 head_sha=str(pr["head"]["sha"]),
                 commits=[],
                 unresolved=[],
+                repo_url=str(pr["html_url"]).rsplit("/pull/", 1)[0],
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise GitHubError(f"GitHub: unexpected answer for {base}: missing {exc}") from exc
@@ -435,3 +416,173 @@ def fetch_pr_head(repo_path: Path, remote: str, number: int) -> str:
         raise GitHubError(
             f"GitHub: cannot fetch pull request #{number} from {remote}: {exc}"
         ) from exc
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def _comment_payload(comment: InlineComment) -> dict[str, Any]:
+    """An inline comment as GitHub's review API takes it (new side: RIGHT)."""
+    out: dict[str, Any] = {"path": comment.path, "line": comment.line, "side": "RIGHT"}
+    if comment.start_line is not None:
+        out |= {"start_line": comment.start_line, "start_side": "RIGHT"}
+    out["body"] = comment.body
+    return out
+
+
+def describe_plan(plan: PublishPlan) -> dict[str, Any]:
+    """The plan as GitHub's review API would receive it, as plain JSON-able data."""
+    return {
+        "report_id": plan.report_id,
+        "commit_id": plan.commit_id,
+        "review": {
+            "action": "create" if plan.review_id is None else "update",
+            "review_id": plan.review_id,
+            "event": "COMMENT",
+            "body": plan.body,
+        },
+        "comments": [{"fingerprint": c.fingerprint, **_comment_payload(c)} for c in plan.comments],
+        "updates": [
+            {
+                "comment_id": u.comment_id,
+                "fingerprint": u.fingerprint,
+                "resolved": u.resolved,
+                "body": u.body,
+            }
+            for u in plan.updates
+        ],
+        "in_body": list(plan.in_body),
+    }
+
+
+def posted(existing: list[Any]) -> tuple[list[Posted], list[Posted]]:
+    """GitHub's review-comment and review objects as (top-level inline comments, summaries)."""
+    comments: list[Posted] = []
+    summaries: list[Posted] = []
+    for item in existing:
+        if not isinstance(item, dict) or not isinstance(item.get("body"), str):
+            continue
+        value = item.get("id")
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        if "path" not in item:
+            summaries.append(Posted(value, item["body"]))
+        elif not item.get("in_reply_to_id"):
+            comments.append(Posted(value, item["body"]))
+    return comments, summaries
+
+
+def _pull_of(report: Report) -> tuple[str, int]:
+    pr, repo = report.target.pr, report.target.repo
+    if pr is None or not repo:
+        raise GitHubError(f"{report.id} is not a pull-request review (use review --pr)")
+    _check_repo(repo)
+    return repo, pr.number
+
+
+def plan_publication(
+    client: GitHubClient,
+    report: Report,
+    diff: Diff | None,
+    pull: tuple[str, int],
+    *,
+    report_url: str | None = None,
+) -> PublishPlan:
+    """Read the review comments and reviews of `pull` (repository, number) and plan the
+    review of `report` there (GETs only)."""
+    repo, number = pull
+    _check_repo(repo)
+    base = f"/repos/{repo}/pulls/{number}"
+    existing = client.paginate(f"{base}/comments") + client.paginate(f"{base}/reviews")
+    comments, summaries = posted(existing)
+    return plan_review(report, diff, comments, summaries, report_url=report_url)
+
+
+def carry_out(
+    client: GitHubClient, report: Report, plan: PublishPlan, pull: tuple[str, int]
+) -> PublishPlan:
+    """Send `plan` to `pull` (repository, number) and return it as carried out.
+
+    Comments GitHub refuses to place (422: line not in the diff) are listed in the review body.
+    """
+    repo, number = pull
+    _check_repo(repo)
+    base = f"/repos/{repo}/pulls/{number}"
+    commit_id = plan.commit_id or str(client.request("GET", base)["head"]["sha"])
+    plan = replace(plan, commit_id=commit_id)
+    for update in plan.updates:
+        client.request(
+            "PATCH", f"/repos/{repo}/pulls/comments/{update.comment_id}", json={"body": update.body}
+        )
+    if plan.review_id is None:
+        review = {"commit_id": commit_id, "event": "COMMENT", "body": plan.body}
+        try:
+            client.request(
+                "POST",
+                f"{base}/reviews",
+                json={**review, "comments": [_comment_payload(c) for c in plan.comments]},
+            )
+        except GitHubError as exc:
+            if exc.status != 422 or not plan.comments:
+                raise
+            plan = into_body(plan, report, plan.comments)
+            client.request("POST", f"{base}/reviews", json={**review, "body": plan.body})
+        return plan
+    refused: list[InlineComment] = []
+    for comment in plan.comments:
+        try:
+            client.request(
+                "POST",
+                f"{base}/comments",
+                json={"commit_id": commit_id, **_comment_payload(comment)},
+            )
+        except GitHubError as exc:
+            if exc.status != 422:
+                raise
+            refused.append(comment)
+    if refused:
+        plan = into_body(plan, report, refused)
+    client.request("PUT", f"{base}/reviews/{plan.review_id}", json={"body": plan.body})
+    return plan
+
+
+# --------------------------------------------------------------------------- the forge
+
+
+class GitHub:
+    """GitHub (github.com or Enterprise) as a `Forge`: token and API address from `environ`."""
+
+    name = "GitHub"
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.client = GitHubClient(github_token(environ), api_url(environ))
+
+    def parse_ref(self, ref: str) -> PullRef:
+        """`123`, `#123`, `owner/name#123` or a PR URL."""
+        return parse_pr_ref(ref)
+
+    def pull_request(self, repo: str, number: int) -> PullRequestInfo:
+        """Metadata, commits and unresolved review threads."""
+        return self.client.pull_request(repo, number)
+
+    def fetch_head(self, checkout: Path, remote: str, number: int) -> str:
+        """`refs/pull/N/head` from `remote`."""
+        return fetch_pr_head(checkout, remote, number)
+
+    def plan(
+        self, report: Report, diff: Diff | None = None, *, report_url: str | None = None
+    ) -> PublishPlan:
+        """The review `report` makes on its PR, given what is posted there already."""
+        return plan_publication(self.client, report, diff, _pull_of(report), report_url=report_url)
+
+    def publish(self, report: Report, plan: PublishPlan) -> PublishPlan:
+        """One review: a summary body and inline comments, or edits of the earlier ones."""
+        return carry_out(self.client, report, plan, _pull_of(report))
+
+    def describe(self, plan: PublishPlan) -> dict[str, Any]:
+        """The plan as GitHub's review API would receive it."""
+        return describe_plan(plan)
+
+    def close(self) -> None:
+        """Close the client."""
+        self.client.close()

@@ -1,22 +1,21 @@
-"""Publish a report as one GitHub pull-request review: a summary body and inline comments.
+"""Plan a pull-request review from a report, for any forge: a summary body and inline comments.
 
 Every comment starts with a hidden fingerprint marker and the summary with a report marker, so
-publishing again edits what is there instead of adding duplicates.
+publishing again edits what is there instead of adding duplicates. A forge (`forge/`) reads
+what is already posted into `Posted` values and carries the plan out.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from deepreview.ci.state import state_block
 from deepreview.diff import Diff
 from deepreview.render.fences import code_span
 from deepreview.schema import SEVERITIES, ConsolidatedFinding, Report
-from deepreview.source.github import GitHubClient, GitHubError
 
 REPORT_MARKER = "<!-- deepreview:report -->"
 RESOLVED_MARKER = "<!-- deepreview:resolved -->"
@@ -28,22 +27,22 @@ _ROUND_ORDER = ("fixed", "still-present", "changed", "carried-over", "new", "dec
 
 
 @dataclass(frozen=True)
+class Posted:
+    """A comment or review summary already on the pull request: its id and body."""
+
+    id: int
+    body: str
+
+
+@dataclass(frozen=True)
 class InlineComment:
-    """A new comment on a diff line (RIGHT side); `start_line` is set for a line range."""
+    """A new comment on a new-side diff line; `start_line` is set for a line range."""
 
     fingerprint: str
     path: str
     line: int
     body: str
     start_line: int | None = None
-
-    def payload(self) -> dict[str, Any]:
-        """The comment as GitHub's review API takes it."""
-        out: dict[str, Any] = {"path": self.path, "line": self.line, "side": "RIGHT"}
-        if self.start_line is not None:
-            out |= {"start_line": self.start_line, "start_side": "RIGHT"}
-        out["body"] = self.body
-        return out
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,8 @@ class PublishPlan:
     """Exactly what publishing sends: one review body, new inline comments, comment edits.
 
     `review_id` names the summary review to update in place; None creates a new review that
-    carries `comments`. `in_body` lists the fingerprints of findings shown only in the body.
+    carries `comments`. `in_body` lists the fingerprints of findings shown only in the body;
+    `report_url` is the full report's address the body links to.
     """
 
     report_id: str
@@ -71,48 +71,25 @@ class PublishPlan:
     comments: tuple[InlineComment, ...]
     updates: tuple[CommentUpdate, ...]
     in_body: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """The plan as plain JSON-able data."""
-        return {
-            "report_id": self.report_id,
-            "commit_id": self.commit_id,
-            "review": {
-                "action": "create" if self.review_id is None else "update",
-                "review_id": self.review_id,
-                "event": "COMMENT",
-                "body": self.body,
-            },
-            "comments": [{"fingerprint": c.fingerprint, **c.payload()} for c in self.comments],
-            "updates": [
-                {
-                    "comment_id": u.comment_id,
-                    "fingerprint": u.fingerprint,
-                    "resolved": u.resolved,
-                    "body": u.body,
-                }
-                for u in self.updates
-            ],
-            "in_body": list(self.in_body),
-        }
+    report_url: str | None = None
 
 
 def plan_review(
     report: Report,
     diff: Diff | None,
-    existing: Sequence[Mapping[str, Any]],
+    comments: Sequence[Posted],
+    summaries: Sequence[Posted],
     *,
     report_url: str | None = None,
 ) -> PublishPlan:
-    """Plan the review of `report` given the PR's existing review comments and reviews.
+    """Plan the review of `report` given the inline comments and summaries already posted.
 
-    `existing` holds GitHub's review-comment and review objects (anything with `id` and
-    `body`); only those carrying this tool's markers count. A finding goes inline when one of
-    its locations falls on a line of `diff` (or, without a diff, when it is `in_diff`).
+    Only those carrying this tool's markers count. A finding goes inline when one of its
+    locations falls on a line of `diff` (or, without a diff, when it is `in_diff`).
     """
-    ours = _our_comments(existing)
+    ours = _our_comments(comments)
     current = {f.fingerprint for f in report.findings}
-    comments: list[InlineComment] = []
+    new: list[InlineComment] = []
     updates: list[CommentUpdate] = []
     in_body: list[str] = []
     for finding in report.findings:
@@ -125,9 +102,9 @@ def plan_review(
         anchor = _anchor(finding, diff)
         if anchor is None:
             in_body.append(finding.fingerprint)
-        elif all(c.fingerprint != finding.fingerprint for c in comments):
+        elif all(c.fingerprint != finding.fingerprint for c in new):
             path, start, line = anchor
-            comments.append(InlineComment(finding.fingerprint, path, line, body, start))
+            new.append(InlineComment(finding.fingerprint, path, line, body, start))
     resolved = 0
     for fp, (comment_id, old) in ours.items():
         if fp in current:
@@ -142,72 +119,15 @@ def plan_review(
         report_id=report.id,
         commit_id=report.target.head_sha,
         body=summary_body(report, in_body, resolved=resolved, report_url=report_url),
-        review_id=_summary_review_id(existing),
-        comments=tuple(comments),
+        review_id=_summary_review_id(summaries),
+        comments=tuple(new),
         updates=tuple(updates),
         in_body=tuple(in_body),
+        report_url=report_url,
     )
 
 
-def publish_review(
-    report: Report,
-    client: GitHubClient,
-    repo: str,
-    number: int,
-    diff: Diff | None,
-    *,
-    dry_run: bool,
-    report_url: str | None = None,
-) -> PublishPlan:
-    """Publish `report` on PR `number` of `repo` and return the plan as carried out.
-
-    With `dry_run` only GET requests are made. Comments GitHub refuses to place (422: line not
-    in the diff) are listed in the review body instead.
-    """
-    base = f"/repos/{repo}/pulls/{number}"
-    existing = client.paginate(f"{base}/comments") + client.paginate(f"{base}/reviews")
-    plan = plan_review(report, diff, existing, report_url=report_url)
-    if dry_run:
-        return plan
-    commit_id = plan.commit_id or str(client.request("GET", base)["head"]["sha"])
-    plan = replace(plan, commit_id=commit_id)
-    for update in plan.updates:
-        client.request(
-            "PATCH", f"/repos/{repo}/pulls/comments/{update.comment_id}", json={"body": update.body}
-        )
-    if plan.review_id is None:
-        review = {"commit_id": commit_id, "event": "COMMENT", "body": plan.body}
-        try:
-            client.request(
-                "POST",
-                f"{base}/reviews",
-                json={**review, "comments": [c.payload() for c in plan.comments]},
-            )
-        except GitHubError as exc:
-            if exc.status != 422 or not plan.comments:
-                raise
-            plan = _into_body(plan, report, plan.comments, report_url)
-            client.request("POST", f"{base}/reviews", json={**review, "body": plan.body})
-        return plan
-    refused: list[InlineComment] = []
-    for comment in plan.comments:
-        try:
-            client.request(
-                "POST", f"{base}/comments", json={"commit_id": commit_id, **comment.payload()}
-            )
-        except GitHubError as exc:
-            if exc.status != 422:
-                raise
-            refused.append(comment)
-    if refused:
-        plan = _into_body(plan, report, refused, report_url)
-    client.request("PUT", f"{base}/reviews/{plan.review_id}", json={"body": plan.body})
-    return plan
-
-
-def _into_body(
-    plan: PublishPlan, report: Report, moved: Iterable[InlineComment], report_url: str | None
-) -> PublishPlan:
+def into_body(plan: PublishPlan, report: Report, moved: Iterable[InlineComment]) -> PublishPlan:
     """The plan with `moved` comments listed in the body instead of placed inline."""
     moved_fps = {c.fingerprint for c in moved}
     in_body = (
@@ -219,23 +139,20 @@ def _into_body(
         plan,
         comments=tuple(c for c in plan.comments if c.fingerprint not in moved_fps),
         in_body=in_body,
-        body=summary_body(report, in_body, resolved=resolved, report_url=report_url),
+        body=summary_body(report, in_body, resolved=resolved, report_url=plan.report_url),
     )
 
 
 # --------------------------------------------------------------------------- existing state
 
 
-def _our_comments(existing: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int, str]]:
+def _our_comments(comments: Sequence[Posted]) -> dict[str, tuple[int, str]]:
     """Fingerprint -> (comment id, body) of this tool's review comments; the oldest wins."""
     ours: dict[str, tuple[int, str]] = {}
-    for item in sorted(existing, key=_item_id):
-        body = item.get("body")
-        if "path" not in item or item.get("in_reply_to_id") or not isinstance(body, str):
-            continue
-        match = _FINGERPRINT_RE.match(body)
-        if match and match[1] not in ours and _item_id(item) > 0:
-            ours[match[1]] = (_item_id(item), body)
+    for item in sorted(comments, key=lambda c: c.id):
+        fingerprint = fingerprint_of(item.body)
+        if fingerprint and fingerprint not in ours and item.id > 0:
+            ours[fingerprint] = (item.id, item.body)
     return ours
 
 
@@ -245,42 +162,23 @@ def fingerprint_of(body: str) -> str | None:
     return match[1] if match else None
 
 
-def latest_summary(existing: Sequence[Mapping[str, Any]]) -> str | None:
-    """The body of the newest summary review of this tool, if any."""
-    review_id = _summary_review_id(existing)
-    return next(
-        (
-            str(item["body"])
-            for item in existing
-            if "path" not in item and _item_id(item) == review_id
-        ),
-        None,
-    )
+def latest_summary(summaries: Sequence[Posted]) -> str | None:
+    """The body of the newest summary of this tool, if any."""
+    review_id = _summary_review_id(summaries)
+    return next((s.body for s in summaries if s.id == review_id), None)
 
 
-def _summary_review_id(existing: Sequence[Mapping[str, Any]]) -> int | None:
-    """The newest review whose body starts with the report marker."""
-    ids = [
-        _item_id(item)
-        for item in existing
-        if "path" not in item
-        and isinstance(item.get("body"), str)
-        and item["body"].startswith(REPORT_MARKER)
-        and _item_id(item) > 0
-    ]
+def _summary_review_id(summaries: Sequence[Posted]) -> int | None:
+    """The newest summary whose body starts with the report marker."""
+    ids = [s.id for s in summaries if s.body.startswith(REPORT_MARKER) and s.id > 0]
     return max(ids, default=None)
-
-
-def _item_id(item: Mapping[str, Any]) -> int:
-    value = item.get("id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 # --------------------------------------------------------------------------- placement
 
 
 def _anchor(finding: ConsolidatedFinding, diff: Diff | None) -> tuple[str, int | None, int] | None:
-    """(path, start line or None, line) of the first location on RIGHT-side diff lines."""
+    """(path, start line or None, line) of the first location on new-side diff lines."""
     for loc in finding.locations:
         if loc.start_line is None or loc.start_line < 1:
             continue
