@@ -38,6 +38,7 @@ from deepreview.schema import (
     Usage,
     Verdict,
 )
+from deepreview.scope import Scope
 
 CEST = timezone(timedelta(hours=2))
 STARTED = datetime(2026, 5, 4, 14, 7, 31, tzinfo=CEST)
@@ -309,7 +310,7 @@ def _findings() -> list[ConsolidatedFinding]:
             excerpt_lang="python",
             agents=[CLAUDE],
             sources=[SourceFinding(agent="claude", finding_id="I2", severity="important")],
-            in_diff=False,
+            scope=Scope.FILE,
             prior_status="changed",
         ),
         ConsolidatedFinding(

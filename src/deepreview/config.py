@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deepreview.scope import Scope
+
 
 class ConfigError(Exception):
     """The configuration file is unreadable or invalid."""
@@ -44,6 +46,11 @@ class Config(BaseModel):
     max_concurrency: int = Field(default=8, ge=1)
     model_families: dict[str, str] = Field(
         default_factory=dict, description="Model-name prefix -> vendor family, for consensus."
+    )
+    verdict_scopes: list[Scope] = Field(
+        default_factory=lambda: [Scope.ADDED],
+        description="Scopes (added, hunk, file, outside) whose findings count toward the "
+        "verdict; findings elsewhere are listed as Pre-existing.",
     )
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="Model -> (USD per Mtok in, USD per Mtok out)."

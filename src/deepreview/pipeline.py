@@ -293,6 +293,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                     tree=DirectoryTree(wt),
                     declined=series.declined,
                     families=config.model_families,
+                    counted_scopes=frozenset(config.verdict_scopes),
                 )
             )
         findings, prior_outcome = match_rounds(result.findings, series.prior, runs)

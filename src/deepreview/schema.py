@@ -10,14 +10,16 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from deepreview.scope import Scope
 
 Severity = Literal["critical", "important", "suggestion"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "important", "suggestion")
 SEVERITY_LETTER: dict[Severity, str] = {"critical": "C", "important": "I", "suggestion": "S"}
 
 RunStatus = Literal["ok", "failed", "timeout", "skipped"]
-Scope = Literal["in-scope", "future"]
+ConcernScope = Literal["in-scope", "future"]
 Decision = Literal["Rework", "Merge with fixes", "Merge with optional fixes", "Merge as-is"]
 PriorStatus = Literal["fixed", "still-present", "changed", "new"]
 
@@ -67,7 +69,7 @@ class DesignConcern(Model):
 
     title: str
     body: str = ""
-    scope: Scope = "in-scope"
+    scope: ConcernScope = "in-scope"
     locations: list[Location] = Field(default_factory=list)
 
 
@@ -191,8 +193,26 @@ class ConsolidatedFinding(Model):
     agents: list[str] = Field(description="Display names of the agents that raised it.")
     sources: list[SourceFinding] = Field(default_factory=list)
     severity_changes: list[SeverityChange] = Field(default_factory=list)
-    in_diff: bool = Field(default=True, description="False when no location touches added lines.")
+    scope: Scope | None = Field(
+        default=None, description="Where it sits relative to the change; None: no diff known."
+    )
+    anchor: Location | None = Field(
+        default=None, description="The lines an inline review comment attaches to, if any."
+    )
+    pre_existing: str | None = Field(
+        default=None, description="Why it is not the change's doing, when it is listed apart."
+    )
     prior_status: PriorStatus | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_in_diff(cls, data: object) -> object:
+        """Reports stored before scopes said only `in_diff`."""
+        if isinstance(data, dict) and "in_diff" in data:
+            data = dict(data)
+            in_diff = data.pop("in_diff")
+            data.setdefault("scope", None if in_diff else Scope.FILE)
+        return data
 
 
 class AttributedConcern(Model):
@@ -200,7 +220,7 @@ class AttributedConcern(Model):
 
     title: str
     body: str = ""
-    scope: Scope = "in-scope"
+    scope: ConcernScope = "in-scope"
     locations: list[Location] = Field(default_factory=list)
     agents: list[str] = Field(default_factory=list)
 
@@ -396,6 +416,10 @@ class Report(Model):
     verdict: Verdict
     summary: str
     findings: list[ConsolidatedFinding] = Field(default_factory=list)
+    pre_existing: list[ConsolidatedFinding] = Field(
+        default_factory=list,
+        description="Findings about code the change did not introduce (Design Observations).",
+    )
     concerns: list[AttributedConcern] = Field(default_factory=list)
     strengths: list[AttributedStrength] = Field(default_factory=list)
     testing: list[AttributedText] = Field(default_factory=list)

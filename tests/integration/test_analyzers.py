@@ -19,6 +19,7 @@ from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
 from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, Finding, ReportTarget
+from deepreview.scope import Scope
 from tests import repo_factory
 
 GIT_ENV = {**os.environ, **repo_factory.GIT_ENV}
@@ -109,9 +110,9 @@ def test_ruff_finds_unused_import_as_suggestion_and_marks_the_diff(tmp_path: Pat
     assert new.title == "F401: `os` imported but unused"
     assert new.excerpt == "import os" and new.excerpt_lang == "python"
     assert new.locations[0].path == "svc.py"
-    assert "Inside the diff" in new.body
+    assert Scope.ADDED.describe() in new.body
     assert new.fix == "Remove unused import: `os`"
-    assert "Outside the diff" in unused[1].body
+    assert Scope.HUNK.describe() in unused[1].body
     assert result.review is not None
     assert [c.path for c in result.review.coverage] == ["svc.py"]
     assert set(result.review.coverage[0].finding_ids) == {f.id for f in unused.values()}
@@ -129,7 +130,7 @@ def test_bandit_reports_shell_true_as_critical(tmp_path: Path) -> None:
     assert shell.title.startswith("B602: subprocess call with shell=True")
     assert shell.excerpt == "    return subprocess.run(cmd, shell=True)"
     assert shell.locations[0].label() == "svc.py:11"
-    assert "confidence HIGH" in shell.body and "Inside the diff" in shell.body
+    assert "confidence HIGH" in shell.body and Scope.ADDED.describe() in shell.body
     # The default skips drop the noise of merely importing subprocess.
     assert by_rule(result, "B404") == []
 

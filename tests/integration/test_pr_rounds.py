@@ -172,12 +172,12 @@ def test_publish_twice_keeps_one_comment_per_finding(world: World) -> None:
     for flag in ("--github", "--forge"):  # --github is the older name of --forge
         proc = deepreview(user, env, "publish", str(path), flag)
         assert proc.returncode == 0, proc.stderr
-    in_diff = [f for f in report["findings"] if f["in_diff"] and f["locations"]]
-    assert in_diff
-    assert len(pull.comments) == len(in_diff)
+    anchored = [f for f in report["findings"] if f["anchor"]]
+    assert anchored
+    assert len(pull.comments) == len(anchored)
     assert len(pull.reviews) == 1
     bodies = " ".join(c["body"] for c in pull.comments)
-    assert all(f"deepreview:fingerprint={f['fingerprint']}" in bodies for f in in_diff)
+    assert all(f"deepreview:fingerprint={f['fingerprint']}" in bodies for f in anchored)
 
 
 def test_forge_links_are_resolved_into_the_report_target(world: World) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from deepreview.diff import Diff, parse_diff
+from deepreview.diff import parse_diff
 from deepreview.forge.github import (
     GitHubClient,
     GitHubError,
@@ -26,6 +26,7 @@ from deepreview.schema import (
     Severity,
     Verdict,
 )
+from deepreview.scope import place
 from tests.fake_github import BOT, FakeGitHub, FakePull, fake_github
 from tests.servers import Reply
 
@@ -53,6 +54,9 @@ index 1111111..2222222 100644
 """
 
 
+DIFF = parse_diff(DIFF_TEXT)
+
+
 def _finding(
     fid: str, fp: str, title: str, loc: Location | None, severity: Severity = "important"
 ) -> ConsolidatedFinding:
@@ -66,8 +70,15 @@ def _finding(
         locations=[loc] if loc else [],
         fix="Use a parameter." if fid == "I1" else None,
         agents=["Claude Opus 4.7", "Codex GPT 5.4"],
-        in_diff=loc is not None and loc.path == "src/store.py",
+        **_placed(loc),
     )
+
+
+def _placed(loc: Location | None) -> dict[str, object]:
+    """Scope and anchor as the scope stage gives them against the PR's diff."""
+    placement = place(DIFF, [loc] if loc else [])
+    assert placement is not None
+    return {"scope": placement.scope, "anchor": placement.anchor}
 
 
 SQL = _finding("I1", "fp-sql", "SQL built from input", Location(path="src/store.py", start_line=11))
@@ -99,18 +110,9 @@ def _report(report_id: str, findings: list[ConsolidatedFinding]) -> Report:
     )
 
 
-@pytest.fixture
-def diff() -> Diff:
-    parsed = parse_diff(DIFF_TEXT)
-    assert not parsed.errors
-    return parsed
-
-
-def publish_review(
-    report: Report, client: GitHubClient, diff: Diff | None, *, dry_run: bool
-) -> PublishPlan:
+def publish_review(report: Report, client: GitHubClient, *, dry_run: bool) -> PublishPlan:
     """Plan, then (unless `dry_run`) carry out, as `deepreview publish --forge` does."""
-    plan = plan_publication(client, report, diff, (REPO, 7))
+    plan = plan_publication(client, report, (REPO, 7))
     return plan if dry_run else carry_out(client, report, plan, (REPO, 7))
 
 
@@ -119,13 +121,11 @@ def pull(fake_github: FakeGitHub) -> FakePull:
     return fake_github.add_pull(REPO, 7, commentable={"src/store.py": set(range(8, 16))})
 
 
-def _publish(
-    gh: FakeGitHub, report: Report, diff: Diff | None, *, dry_run: bool = False
-) -> list[str]:
+def _publish(gh: FakeGitHub, report: Report, *, dry_run: bool = False) -> list[str]:
     """Publish and return the methods and paths of the write requests it made."""
     before = len(gh.writes())
     with GitHubClient(TOKEN, gh.url) as client:
-        publish_review(report, client, diff, dry_run=dry_run)
+        publish_review(report, client, dry_run=dry_run)
     return [f"{r.method} {r.path}" for r in gh.writes()[before:]]
 
 
@@ -134,10 +134,10 @@ def _ours(pull: FakePull) -> list[dict[str, object]]:
 
 
 def test_first_publish_is_one_review_with_inline_comments(
-    fake_github: FakeGitHub, pull: FakePull, diff: Diff
+    fake_github: FakeGitHub, pull: FakePull
 ) -> None:
     report = _report("20260504-120000-pr-7", [SQL, ROWS, ELSEWHERE, NOWHERE])
-    assert _publish(fake_github, report, diff) == ["POST /repos/octo/shop/pulls/7/reviews"]
+    assert _publish(fake_github, report) == ["POST /repos/octo/shop/pulls/7/reviews"]
 
     [review] = pull.reviews
     assert review["commit_id"] == HEAD
@@ -162,14 +162,14 @@ def test_first_publish_is_one_review_with_inline_comments(
 
 
 def test_publishing_again_updates_instead_of_duplicating(
-    fake_github: FakeGitHub, pull: FakePull, diff: Diff
+    fake_github: FakeGitHub, pull: FakePull
 ) -> None:
     findings = [SQL, ROWS, ELSEWHERE]
-    _publish(fake_github, _report("20260504-120000-pr-7", findings), diff)
+    _publish(fake_github, _report("20260504-120000-pr-7", findings))
     comment_ids = sorted(int(str(c["id"])) for c in pull.comments)
     [review] = pull.reviews
 
-    writes = _publish(fake_github, _report("20260504-130000-pr-7", findings), diff)
+    writes = _publish(fake_github, _report("20260504-130000-pr-7", findings))
 
     assert writes == [f"PUT /repos/octo/shop/pulls/7/reviews/{review['id']}"]
     assert _ours(pull) == [review] and len(pull.reviews) == 1
@@ -178,13 +178,13 @@ def test_publishing_again_updates_instead_of_duplicating(
 
 
 def test_fixed_finding_gets_its_comment_edited_and_new_ones_are_added(
-    fake_github: FakeGitHub, pull: FakePull, diff: Diff
+    fake_github: FakeGitHub, pull: FakePull
 ) -> None:
-    _publish(fake_github, _report("20260504-120000-pr-7", [SQL, ROWS]), diff)
+    _publish(fake_github, _report("20260504-120000-pr-7", [SQL, ROWS]))
     sql_comment = next(c for c in pull.comments if c["line"] == 11)
     changed_rows = ROWS.model_copy(update={"body": "Now with more detail."})
 
-    writes = _publish(fake_github, _report("20260505-090000-pr-7", [changed_rows, NEW]), diff)
+    writes = _publish(fake_github, _report("20260505-090000-pr-7", [changed_rows, NEW]))
 
     rows_comment = next(c for c in pull.comments if c["line"] == 14)
     assert sorted(writes) == sorted(
@@ -205,16 +205,16 @@ def test_fixed_finding_gets_its_comment_edited_and_new_ones_are_added(
     assert "1 earlier finding(s) no longer raised" in str(_ours(pull)[0]["body"])
 
     # A third run with the same findings leaves the resolved comment alone.
-    writes = _publish(fake_github, _report("20260505-100000-pr-7", [changed_rows, NEW]), diff)
+    writes = _publish(fake_github, _report("20260505-100000-pr-7", [changed_rows, NEW]))
     assert writes == [f"PUT /repos/octo/shop/pulls/7/reviews/{_ours(pull)[0]['id']}"]
 
 
 def test_dry_run_sends_nothing_and_returns_the_plan(
-    fake_github: FakeGitHub, pull: FakePull, diff: Diff
+    fake_github: FakeGitHub, pull: FakePull
 ) -> None:
     report = _report("20260504-120000-pr-7", [SQL, ROWS, ELSEWHERE])
     with GitHubClient(TOKEN, fake_github.url) as client:
-        plan = publish_review(report, client, diff, dry_run=True)
+        plan = publish_review(report, client, dry_run=True)
 
     assert fake_github.writes() == []
     assert {r.method for r in fake_github.requests} == {"GET"}
@@ -241,15 +241,13 @@ def test_dry_run_sends_nothing_and_returns_the_plan(
     assert TOKEN not in json.dumps(data)
 
 
-def test_without_a_diff_in_diff_decides_and_refused_lines_fall_back_to_the_body(
-    fake_github: FakeGitHub, pull: FakePull
-) -> None:
-    # in_diff says yes, but line 40 is not part of the PR diff: GitHub answers 422.
-    stale = _finding("I2", "fp-stale", "Stale check", Location(path="src/store.py", start_line=40))
+def test_refused_anchors_fall_back_to_the_body(fake_github: FakeGitHub, pull: FakePull) -> None:
+    # An anchor from an older diff: line 40 is not part of the PR diff, GitHub answers 422.
+    stale = _stale()
     report = _report("20260504-120000-pr-7", [SQL, stale])
 
     with GitHubClient(TOKEN, fake_github.url) as client:
-        plan = publish_review(report, client, None, dry_run=False)
+        plan = publish_review(report, client, dry_run=False)
 
     assert plan.comments == () and plan.in_body == ("fp-sql", "fp-stale")
     [review] = pull.reviews
@@ -262,16 +260,22 @@ def test_without_a_diff_in_diff_decides_and_refused_lines_fall_back_to_the_body(
 def test_refused_comment_on_a_rerun_is_listed_in_the_updated_body(
     fake_github: FakeGitHub, pull: FakePull
 ) -> None:
-    _publish(fake_github, _report("20260504-120000-pr-7", [SQL]), None)
-    stale = _finding("I2", "fp-stale", "Stale check", Location(path="src/store.py", start_line=40))
-    _publish(fake_github, _report("20260504-130000-pr-7", [SQL, stale]), None)
+    _publish(fake_github, _report("20260504-120000-pr-7", [SQL]))
+    stale = _stale()
+    _publish(fake_github, _report("20260504-130000-pr-7", [SQL, stale]))
 
     [review] = _ours(pull)
     assert "Stale check" in str(review["body"])
     assert [c["line"] for c in pull.comments] == [11]
 
 
-def test_plan_ignores_other_peoples_comments_and_replies(diff: Diff) -> None:
+def _stale() -> ConsolidatedFinding:
+    line40 = Location(path="src/store.py", start_line=40)
+    stale = _finding("I2", "fp-stale", "Stale check", line40)
+    return stale.model_copy(update={"anchor": line40})
+
+
+def test_plan_ignores_other_peoples_comments_and_replies() -> None:
     marker = "<!-- deepreview:fingerprint=fp-sql -->"
     existing: list[dict[str, object]] = [
         {"id": 5, "path": "src/store.py", "body": "Looks odd", "user": {"login": "carol"}},
@@ -283,7 +287,7 @@ def test_plan_ignores_other_peoples_comments_and_replies(diff: Diff) -> None:
     ]
     comments, summaries = posted(existing)
     plan = plan_review(
-        _report("r2", [SQL]), diff, comments, summaries, report_url="https://x.test/r2.html"
+        _report("r2", [SQL]), comments, summaries, report_url="https://x.test/r2.html"
     )
 
     assert plan.review_id == 11
@@ -293,18 +297,18 @@ def test_plan_ignores_other_peoples_comments_and_replies(diff: Diff) -> None:
 
 
 def test_publish_with_a_bad_token_fails_clearly_and_writes_nothing(
-    fake_github: FakeGitHub, pull: FakePull, diff: Diff
+    fake_github: FakeGitHub, pull: FakePull
 ) -> None:
     with (
         GitHubClient("nope", fake_github.url) as client,
         pytest.raises(GitHubError) as err,
     ):
-        publish_review(_report("r1", [SQL]), client, diff, dry_run=False)
+        publish_review(_report("r1", [SQL]), client, dry_run=False)
     assert str(err.value) == "GitHub: authentication failed (set GITHUB_TOKEN or GH_TOKEN)"
     assert pull.reviews == [] and fake_github.writes() == []
 
 
-def test_a_failed_post_is_not_retried(fake_github: FakeGitHub, pull: FakePull, diff: Diff) -> None:
+def test_a_failed_post_is_not_retried(fake_github: FakeGitHub, pull: FakePull) -> None:
     fake_github.fail_next(
         Reply(200, []),  # comments
         Reply(200, []),  # reviews
@@ -314,5 +318,5 @@ def test_a_failed_post_is_not_retried(fake_github: FakeGitHub, pull: FakePull, d
         GitHubClient(TOKEN, fake_github.url) as client,
         pytest.raises(GitHubError, match=r"^GitHub: 502 Bad Gateway \(POST "),
     ):
-        publish_review(_report("r1", [SQL]), client, diff, dry_run=False)
+        publish_review(_report("r1", [SQL]), client, dry_run=False)
     assert len(fake_github.writes()) == 1

@@ -7,6 +7,7 @@ from typing import Any
 from deepreview.consolidate import ConsolidationInput, consolidate
 from deepreview.diff import Diff, DiffLine, FileDiff, Hunk
 from deepreview.schema import AgentReview, AgentRun, Finding, Location
+from deepreview.scope import Scope
 from tests.memtree import MemTree
 
 SOURCE = "\n".join(
@@ -183,19 +184,47 @@ def _modified(path: str, start: int, count: int, old_path: str | None = None) ->
     )
 
 
-def test_in_diff_marks_but_never_drops() -> None:
+def test_findings_off_the_added_lines_are_pre_existing_and_never_dropped() -> None:
     diff = _diff(_modified("app.py", 6, 2))
-    assert one(finding("I1", "app.py", 7), diff=diff).findings[0].in_diff
-    assert one(finding("I1", "app.py", 10), diff=diff).findings[0].in_diff  # within 3 lines
-    far = one(finding("I1", "app.py", 14), diff=diff).findings[0]
-    assert far.in_diff is False
+    on = one(finding("I1", "app.py", 7), diff=diff)
+    assert [f.scope for f in on.findings] == [Scope.ADDED] and not on.pre_existing
+    far = one(finding("I1", "app.py", 14), diff=diff)
+    assert far.findings == [] and far.verdict.decision == "Merge as-is"
+    assert [(f.id, f.scope, f.severity) for f in far.pre_existing] == [
+        ("P1", Scope.FILE, "important")
+    ]
+    assert "pre-existing" in far.reconciliation[0].note
+    assert far.reconciliation[0].consolidated_id == "P1"
     untouched = one(finding("I1", "other.py", 1), MemTree({"other.py": "x = 1"}), diff)
-    assert untouched.findings[0].in_diff is False
+    assert untouched.pre_existing[0].scope is Scope.OUTSIDE
+
+
+def test_an_ai_finding_that_ties_itself_to_the_change_counts() -> None:
+    diff = _diff(_modified("app.py", 6, 2))
+    body = "The retry added at `app.py:7` now calls this with an unquoted command."
+    tied = one(finding("I1", "app.py", 14, body=body), diff=diff)
+    assert [f.id for f in tied.findings] == ["I1"] and tied.findings[0].scope is Scope.FILE
+    worse = one(finding("I1", "app.py", 14, body="This change makes it reachable."), diff=diff)
+    assert [f.id for f in worse.findings] == ["I1"]
+
+
+def test_counted_scopes_are_configurable() -> None:
+    diff = _diff(_modified("app.py", 6, 2))
+    run = agent("Claude", finding("I1", "app.py", 14))
+    out = consolidate(
+        ConsolidationInput(
+            runs=[run],
+            tree=MemTree({"app.py": SOURCE}),
+            diff=diff,
+            counted_scopes=frozenset(Scope),
+        )
+    )
+    assert [f.id for f in out.findings] == ["I1"] and not out.pre_existing
 
 
 def test_old_path_of_a_renamed_file_follows_the_rename() -> None:
     diff = _diff(_modified("new.py", 1, 1, old_path="old.py"))
-    out = one(finding("I1", "old.py", 6), MemTree({"new.py": SOURCE}), diff)
+    out = one(finding("I1", "old.py", 1), MemTree({"new.py": SOURCE}), diff)
     assert out.findings[0].locations[0].path == "new.py"
     assert "renamed" in out.reconciliation[0].note
 
@@ -204,7 +233,7 @@ def test_finding_on_a_deleted_file_is_kept_unverified() -> None:
     deleted = FileDiff(old_path="gone.py", new_path=None, status="deleted")
     out = one(finding("I1", "gone.py", 5, excerpt="whatever was here"), diff=_diff(deleted))
     assert out.findings[0].locations[0].label() == "gone.py:5"
-    assert out.findings[0].in_diff
+    assert out.findings[0].scope is Scope.ADDED and out.findings[0].anchor is None
 
 
 def test_reviewer_annotations_in_the_excerpt_are_tolerated() -> None:

@@ -18,6 +18,7 @@ from deepreview.schema import (
     Location,
     Strength,
 )
+from deepreview.scope import Scope
 from tests.memtree import MemTree
 
 FILES = {"svc.py": "\n".join(f"line {n}" for n in range(1, 101)), "util.py": "x = 1\ny = 2"}
@@ -103,7 +104,11 @@ def out() -> Consolidation:
     diff = Diff(
         files=(FileDiff("svc.py", "svc.py", "modified"), FileDiff("util.py", "util.py", "modified"))
     )
-    return consolidate(ConsolidationInput(runs=runs, tree=MemTree(FILES), diff=diff))
+    return consolidate(
+        ConsolidationInput(
+            runs=runs, tree=MemTree(FILES), diff=diff, counted_scopes=frozenset(Scope)
+        )
+    )
 
 
 def test_findings_and_reconciliation(out: Consolidation) -> None:
@@ -163,7 +168,11 @@ def test_files_reviewed_falls_back_to_coverage() -> None:
         ]
     )
     diff = Diff(files=(FileDiff("svc.py", "svc.py", "modified"),))
-    out = consolidate(ConsolidationInput(runs=[agent("Claude", review)], diff=diff))
+    out = consolidate(
+        ConsolidationInput(
+            runs=[agent("Claude", review)], diff=diff, counted_scopes=frozenset(Scope)
+        )
+    )
     assert out.retro[0].files_reviewed == 1
     out = consolidate(ConsolidationInput(runs=[agent("Claude", review)]))
     assert out.retro[0].files_reviewed == 2

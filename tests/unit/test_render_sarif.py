@@ -105,10 +105,10 @@ def test_results_carry_level_message_fingerprint_and_properties() -> None:
         "agents": ["Claude Opus 4.7", "Codex GPT 5.4"],
         "severity": "critical",
         "consolidatedId": "C1",
-        "inDiff": True,
+        "scope": None,
     }
     assert [r["level"] for r in results] == ["error", "warning", "warning", "note", "note"]
-    assert results[2]["properties"]["inDiff"] is False
+    assert results[2]["properties"]["scope"] == "file"
 
 
 def test_locations_are_repository_relative_with_lines_when_known() -> None:

@@ -46,6 +46,7 @@ from deepreview.schema import (
     RunStatus,
     Severity,
 )
+from deepreview.scope import place
 from deepreview.source.tree import DirectoryTree
 
 #: Most lines of a finding's excerpt taken from the head file.
@@ -120,16 +121,9 @@ def coverage_of(paths: Iterable[str], findings: Sequence[Finding]) -> list[Cover
 
 
 def diff_position(diff: Diff, path: str, start: int | None, end: int | None) -> str:
-    """A sentence saying whether lines start..end of `path` include a line the change adds."""
-    fd = diff.file(path)
-    if fd is None:
-        return "Outside the changed files."
-    if start is None:
-        return "Reported for the file as a whole, not for a line this change adds."
-    added = fd.added_lines
-    if any(n in added for n in range(start, (end or start) + 1)):
-        return "Inside the diff: on lines this change adds."
-    return "Outside the diff: in a changed file, but not on a line this change adds."
+    """A sentence saying where lines start..end of `path` sit relative to the change."""
+    placement = place(diff, [Location(path=path, start_line=start, end_line=end)])
+    return placement.scope.describe() if placement is not None else ""
 
 
 class AnalyzerAgent(AgentBase):

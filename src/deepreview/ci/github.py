@@ -53,7 +53,7 @@ class GitHubHost:
     def publish(self, report: Report, *, dry_run: bool) -> Published:
         """One review on the pull request: created the first time, updated on re-runs."""
         pull = (self.job.repo, self.number)
-        plan = plan_publication(self._client, report, None, pull)
+        plan = plan_publication(self._client, report, pull)
         if not dry_run:
             plan = carry_out(self._client, report, plan, pull)
         return Published(

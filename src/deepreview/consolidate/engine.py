@@ -12,13 +12,14 @@ from deepreview.consolidate.claim import Claim
 from deepreview.consolidate.cluster import NEAR_LINES, cluster
 from deepreview.consolidate.consensus import family_of
 from deepreview.consolidate.fingerprint import fingerprint, words_fingerprint
-from deepreview.consolidate.ground import DiffIndex, Grounder
+from deepreview.consolidate.ground import Grounder
 from deepreview.consolidate.observations import (
     merge_concerns,
     merge_limitations,
     merge_strengths,
     texts,
 )
+from deepreview.consolidate.preexisting import pre_existing_reason
 from deepreview.consolidate.retro import build_retro, contributes
 from deepreview.consolidate.severity import RANK, decide
 from deepreview.consolidate.similarity import squash, symbols, text_key, weigh
@@ -46,6 +47,7 @@ from deepreview.schema import (
     SourceFinding,
     Verdict,
 )
+from deepreview.scope import DiffScope, Placement, Scope
 
 __all__ = ["Consolidation", "ConsolidationInput", "consolidate", "fingerprint"]
 
@@ -58,13 +60,15 @@ DropKind = Literal["false-positive", "declined"]
 @dataclass(frozen=True)
 class ConsolidationInput:
     """Everything consolidation reads: the runs, and optionally the diff, head tree, the
-    findings declined in earlier rounds and model-name prefix -> vendor family overrides."""
+    findings declined in earlier rounds, model-name prefix -> vendor family overrides and the
+    scopes whose findings count toward the verdict (the others are pre-existing)."""
 
     runs: Sequence[AgentRun]
     diff: Diff | None = None
     tree: SourceTree | None = None
     declined: Sequence[DeclinedFinding] = ()
     families: Mapping[str, str] = field(default_factory=dict)
+    counted_scopes: frozenset[Scope] = frozenset({Scope.ADDED})
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Consolidation:
     """The consolidated review: every report section that is computed from the agent runs."""
 
     findings: list[ConsolidatedFinding]
+    pre_existing: list[ConsolidatedFinding]
     concerns: list[AttributedConcern]
     strengths: list[AttributedStrength]
     testing: list[AttributedText]
@@ -101,8 +106,10 @@ class _Draft:
     locations: list[Location]
     fingerprint: str
     opinions: int
+    placement: Placement | None = None
+    pre_existing: str | None = None
 
-    def finish(self, finding_id: str, diff_index: DiffIndex) -> ConsolidatedFinding:
+    def finish(self, finding_id: str) -> ConsolidatedFinding:
         """The consolidated finding, with the best member's text and the others' gaps filled."""
         best, members = self.best, self.members
         with_excerpt = next((c for c in [best, *members] if c.finding.excerpt), best)
@@ -128,7 +135,9 @@ class _Draft:
                 for c in members
             ],
             severity_changes=self.changes,
-            in_diff=diff_index.touches(self.locations),
+            scope=self.placement.scope if self.placement else None,
+            anchor=self.placement.anchor if self.placement else None,
+            pre_existing=self.pre_existing,
         )
 
 
@@ -140,11 +149,11 @@ def consolidate(inp: ConsolidationInput) -> Consolidation:
 
 
 def _consolidate(inp: ConsolidationInput) -> Consolidation:
-    diff_index = DiffIndex(inp.diff)
+    scope = DiffScope(inp.diff)
     families = {r.display_name: family_of(r, inp.families) for r in inp.runs}
     reviews = [(r.display_name, r.review) for r in inp.runs if contributes(r) and r.review]
     ledger = _Ledger()
-    claims = _ground(inp.runs, Grounder(inp.tree, diff_index), families, ledger)
+    claims = _ground(inp.runs, Grounder(inp.tree, scope), families, ledger)
     declined: dict[str, DeclinedFinding] = {}
     for d in inp.declined:
         declined.setdefault(d.fingerprint, d)
@@ -152,6 +161,10 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
     drafts: list[_Draft] = []
     for members in cluster(claims):
         draft = _draft(members, vendors)
+        draft.placement = scope.place(draft.locations)
+        draft.pre_existing = pre_existing_reason(
+            draft.placement, members, scope, inp.counted_scopes
+        )
         prior = _declined(draft, declined)
         if prior is None:
             drafts.append(draft)
@@ -159,7 +172,8 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         reason = f"declined in round {prior.round}" + (f": {prior.reason}" if prior.reason else "")
         for c in members:
             ledger.drop(c.order, c.agent, c.finding, "declined", [*c.notes, reason])
-    findings = _number(drafts, diff_index, ledger)
+    findings = _number([d for d in drafts if d.pre_existing is None], ledger)
+    pre_existing = _number([d for d in drafts if d.pre_existing is not None], ledger, "P")
     dropped = ledger.dropped()
     notes = []
     if inp.tree is None and claims:
@@ -169,6 +183,7 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         notes.append(f"Several agents are named {name!r}; their findings are attributed together.")
     return Consolidation(
         findings=findings,
+        pre_existing=pre_existing,
         concerns=merge_concerns(reviews),
         strengths=merge_strengths(reviews),
         testing=texts(reviews, lambda r: r.testing),
@@ -177,7 +192,7 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         limitations=merge_limitations(reviews),
         dropped=dropped,
         retro=build_retro(
-            inp.runs, findings, dropped, diff_index.paths if inp.diff is not None else None
+            inp.runs, findings, dropped, inp.diff.paths if inp.diff is not None else None
         ),
         reconciliation=ledger.reconciliation(),
         verdict=decide_verdict(findings, len(reviews), families, len(dropped)),
@@ -338,19 +353,22 @@ def _sort_key(d: _Draft) -> tuple[int, bool, int, int, str, int, str, str]:
 
 
 def _number(
-    drafts: list[_Draft], diff_index: DiffIndex, ledger: _Ledger
+    drafts: list[_Draft], ledger: _Ledger, letter: str | None = None
 ) -> list[ConsolidatedFinding]:
-    """Assign C1../I1../S1.. in report order and record each member's reconciliation."""
-    counters = dict.fromkeys(SEVERITY_LETTER.values(), 0)
+    """Assign C1../I1../S1.. (or `letter`1.. to all) in report order and record each member's
+    reconciliation."""
+    counters: dict[str, int] = {}
     out: list[ConsolidatedFinding] = []
     for d in sorted(drafts, key=_sort_key):
-        letter = SEVERITY_LETTER[d.severity]
-        counters[letter] += 1
-        f = d.finish(f"{letter}{counters[letter]}", diff_index)
+        prefix = letter or SEVERITY_LETTER[d.severity]
+        counters[prefix] = counters.get(prefix, 0) + 1
+        f = d.finish(f"{prefix}{counters[prefix]}")
         out.append(f)
         changes = {(c.agent, c.finding_id): c.reason for c in d.changes}
         for c in d.members:
             notes = list(c.notes)
+            if d.pre_existing is not None:
+                notes.append(d.pre_existing)
             if len(d.members) > 1:
                 others = [f"{o.agent} {o.finding.id}" for o in d.members if o is not c]
                 notes.append(f"merged with {', '.join(others)}")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from deepreview.consolidate.excerpt import FileIndex, excerpt_variants, locate
 from deepreview.consolidate.paths import normalize_path
 from deepreview.consolidate.tree import SourceTree
-from deepreview.diff import Diff, FileDiff
 from deepreview.schema import Finding, Location
-
-#: Lines around a hunk that still count as "in the diff".
-DIFF_CONTEXT = 3
+from deepreview.scope import DiffScope
 
 
 @dataclass
@@ -24,42 +20,10 @@ class Grounding:
     drop_reason: str | None = None
 
 
-class DiffIndex:
-    """The diff's files by head and old path, for constant-time lookups."""
-
-    def __init__(self, diff: Diff | None) -> None:
-        self.present = diff is not None
-        self._files: dict[str, FileDiff] = {}
-        for fd in diff.files if diff is not None else ():
-            for p in (fd.old_path, fd.new_path):
-                if p is not None:
-                    self._files.setdefault(p, fd)
-        self.paths: list[str] = diff.paths if diff is not None else []
-
-    def get(self, path: str) -> FileDiff | None:
-        """The change to `path`, if the diff touches it."""
-        return self._files.get(path)
-
-    def touches(self, locations: Sequence[Location]) -> bool:
-        """Whether any location lies in a changed file within DIFF_CONTEXT lines of a hunk
-        (a location without lines: anywhere in a changed file). True without a diff."""
-        if not self.present or not locations:
-            return True
-        for loc in locations:
-            fd = self._files.get(loc.path)
-            if fd is None:
-                continue
-            if loc.start_line is None or fd.is_binary or fd.status in ("added", "deleted"):
-                return True
-            if fd.touches(loc.start_line, loc.end_line, context=DIFF_CONTEXT):
-                return True
-        return False
-
-
 class Grounder:
     """Checks findings against a SourceTree (each file read and indexed once)."""
 
-    def __init__(self, tree: SourceTree | None, diff: DiffIndex) -> None:
+    def __init__(self, tree: SourceTree | None, diff: DiffScope) -> None:
         self._tree = tree
         self._diff = diff
         self._lines: dict[str, list[str] | None] = {}
@@ -95,7 +59,7 @@ class Grounder:
         present: list[tuple[Location, list[str] | None]] = []
         missing: list[str] = []
         for loc in located:
-            fd = self._diff.get(loc.path)
+            fd = self._diff.file(loc.path)
             if fd is not None and fd.status == "deleted":
                 present.append((loc, None))  # gone at head: nothing to check against
                 continue
@@ -134,7 +98,7 @@ class Grounder:
         head, _, rest = path.partition("/")
         if head in ("a", "b") and rest and not self._known(path):
             path = rest
-        fd = self._diff.get(path)
+        fd = self._diff.file(path)
         if fd is not None and fd.status == "renamed" and fd.old_path == path and fd.new_path:
             notes.append(f"`{path}` was renamed to `{fd.new_path}`")
             path = fd.new_path
@@ -162,7 +126,7 @@ class Grounder:
         return matches[0] if len(matches) == 1 else None
 
     def _known(self, path: str) -> bool:
-        return self._diff.get(path) is not None or self._read(path) is not None
+        return self._diff.file(path) is not None or self._read(path) is not None
 
     def _read(self, path: str) -> list[str] | None:
         if self._tree is None:

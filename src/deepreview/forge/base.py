@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from deepreview.schema import Commit, FeedbackComment
 
 if TYPE_CHECKING:
-    from deepreview.diff import Diff
     from deepreview.publish.plan import PublishPlan
     from deepreview.schema import Report
 
@@ -74,9 +73,7 @@ class Forge(Protocol):
         """Fetch the pull request's head from `remote` into `checkout`; return its sha."""
         ...
 
-    def plan(
-        self, report: Report, diff: Diff | None = None, *, report_url: str | None = None
-    ) -> PublishPlan:
+    def plan(self, report: Report, *, report_url: str | None = None) -> PublishPlan:
         """What publishing `report` on its pull request would send; only reads the forge."""
         ...
 

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from deepreview.diff import Diff
 from deepreview.forge.base import ForgeError, PullRef, PullRequestInfo
 from deepreview.publish.plan import InlineComment, Posted, PublishPlan, into_body, plan_review
 from deepreview.schema import Commit, FeedbackComment, Location, Report
@@ -483,7 +482,6 @@ def _pull_of(report: Report) -> tuple[str, int]:
 def plan_publication(
     client: GitHubClient,
     report: Report,
-    diff: Diff | None,
     pull: tuple[str, int],
     *,
     report_url: str | None = None,
@@ -495,7 +493,7 @@ def plan_publication(
     base = f"/repos/{repo}/pulls/{number}"
     existing = client.paginate(f"{base}/comments") + client.paginate(f"{base}/reviews")
     comments, summaries = posted(existing)
-    return plan_review(report, diff, comments, summaries, report_url=report_url)
+    return plan_review(report, comments, summaries, report_url=report_url)
 
 
 def carry_out(
@@ -569,11 +567,9 @@ class GitHub:
         """`refs/pull/N/head` from `remote`."""
         return fetch_pr_head(checkout, remote, number)
 
-    def plan(
-        self, report: Report, diff: Diff | None = None, *, report_url: str | None = None
-    ) -> PublishPlan:
+    def plan(self, report: Report, *, report_url: str | None = None) -> PublishPlan:
         """The review `report` makes on its PR, given what is posted there already."""
-        return plan_publication(self.client, report, diff, _pull_of(report), report_url=report_url)
+        return plan_publication(self.client, report, _pull_of(report), report_url=report_url)
 
     def publish(self, report: Report, plan: PublishPlan) -> PublishPlan:
         """One review: a summary body and inline comments, or edits of the earlier ones."""

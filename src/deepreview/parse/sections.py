@@ -12,11 +12,11 @@ from deepreview.parse.findings import LIST_MARKER
 from deepreview.parse.locations import find_locations, parse_reference, relative_path
 from deepreview.parse.severity import SCOPE_TAG, scope_of
 from deepreview.schema import (
+    ConcernScope,
     CoverageEntry,
     DesignConcern,
     Limitation,
     PriorFindingVerdict,
-    Scope,
     Strength,
 )
 
@@ -49,7 +49,7 @@ class Entry:
 
     title: str
     body: str
-    scope: Scope | None
+    scope: ConcernScope | None
     text: str
 
 
@@ -87,7 +87,7 @@ def _dedent_item(item_lines: list[str]) -> list[str]:
 def _entry(chunk: list[str]) -> Entry:
     first = chunk[0].strip()
     first = _OBSERVATION_ID.sub("", first) if _BOLD_START.match(first) is None else first
-    scope: Scope | None = None
+    scope: ConcernScope | None = None
     tag = SCOPE_TAG.search(first)
     if tag:
         scope = scope_of(tag.group("scope"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from deepreview.schema import Scope, Severity
+from deepreview.schema import ConcernScope, Severity
 
 #: Every severity word seen in agents' answers. Three-level scales map in order
 #: (high/medium/low -> critical/important/suggestion).
@@ -64,7 +64,7 @@ def severity_of(word: str) -> Severity | None:
     return SEVERITY_WORDS.get(key)
 
 
-def scope_of(word: str) -> Scope:
+def scope_of(word: str) -> ConcernScope:
     """`future` for future or out-of-scope, else `in-scope`."""
     lowered = word.lower()
     return "future" if "future" in lowered or "out" in lowered else "in-scope"

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from deepreview.ci.state import state_block
-from deepreview.diff import Diff
 from deepreview.render.fences import code_span
 from deepreview.schema import SEVERITIES, ConsolidatedFinding, Report
 
@@ -76,7 +75,6 @@ class PublishPlan:
 
 def plan_review(
     report: Report,
-    diff: Diff | None,
     comments: Sequence[Posted],
     summaries: Sequence[Posted],
     *,
@@ -84,8 +82,8 @@ def plan_review(
 ) -> PublishPlan:
     """Plan the review of `report` given the inline comments and summaries already posted.
 
-    Only those carrying this tool's markers count. A finding goes inline when one of its
-    locations falls on a line of `diff` (or, without a diff, when it is `in_diff`).
+    Only those carrying this tool's markers count. A finding goes inline when the scope stage
+    gave it an anchor (lines of a changed hunk); the diff itself is not needed.
     """
     ours = _our_comments(comments)
     current = {f.fingerprint for f in report.findings}
@@ -99,7 +97,7 @@ def plan_review(
             if old != body:
                 updates.append(CommentUpdate(comment_id, finding.fingerprint, body))
             continue
-        anchor = _anchor(finding, diff)
+        anchor = _anchor(finding)
         if anchor is None:
             in_body.append(finding.fingerprint)
         elif all(c.fingerprint != finding.fingerprint for c in new):
@@ -177,24 +175,12 @@ def _summary_review_id(summaries: Sequence[Posted]) -> int | None:
 # --------------------------------------------------------------------------- placement
 
 
-def _anchor(finding: ConsolidatedFinding, diff: Diff | None) -> tuple[str, int | None, int] | None:
-    """(path, start line or None, line) of the first location on new-side diff lines."""
-    for loc in finding.locations:
-        if loc.start_line is None or loc.start_line < 1:
-            continue
-        start, end = loc.start_line, max(loc.end_line or loc.start_line, loc.start_line)
-        if diff is None:
-            if finding.in_diff:
-                return loc.path, (start if end > start else None), end
-            continue
-        fd = diff.file(loc.path)
-        if fd is None or fd.new_path != loc.path or not fd.touches(start, end):
-            continue
-        for hunk in fd.hunks:
-            lo, hi = max(start, hunk.new_start), min(end, hunk.new_start + hunk.new_count - 1)
-            if lo <= hi:
-                return loc.path, (lo if hi > lo else None), hi
-    return None
+def _anchor(finding: ConsolidatedFinding) -> tuple[str, int | None, int] | None:
+    """(path, start line or None, line) of the finding's anchor, placed by the scope stage."""
+    a = finding.anchor
+    if a is None or a.start_line is None:
+        return None
+    return a.path, (a.start_line if a.end_line else None), a.end_line or a.start_line
 
 
 # --------------------------------------------------------------------------- bodies

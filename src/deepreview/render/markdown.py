@@ -31,6 +31,7 @@ from deepreview.render.outline import (
 )
 from deepreview.render.reviewers import reviewer_label, reviewer_name
 from deepreview.schema import ConsolidatedFinding, Location, Report
+from deepreview.scope import Scope
 
 NONE = "None."
 SEPARATOR = "\n\n---\n\n"
@@ -149,7 +150,7 @@ def _finding_heading(finding: ConsolidatedFinding) -> str:
         f"{finding.id}. **{_one_line(finding.title)}**",
         f"— {_locations(finding.locations)}" if finding.locations else "",
         f"({finding.severity}, {finding.category})",
-        "" if finding.in_diff else "(outside the diff)",
+        "(outside the diff)" if finding.scope not in (None, Scope.ADDED) else "",
         _agents(finding.agents),
     )
 
@@ -195,14 +196,7 @@ def _observation(title: str, locations: Sequence[Location], tag: str, agents: li
 
 def _design(section: DesignSection) -> str:
     concerns = [
-        _list_item(
-            f"{n}.",
-            _join(
-                _observation(c.title, c.locations, f"({c.scope})", c.agents),
-                c.body.strip("\n"),
-                sep=" — ",
-            ),
-        )
+        _observation_item(f"{n}.", c.title, c.locations, f"({c.scope})", c.agents, c.body)
         for n, c in enumerate(section.concerns, start=1)
     ]
     strengths = [
@@ -213,7 +207,32 @@ def _design(section: DesignSection) -> str:
         f"### Concerns\n\n{chr(10).join(concerns) or NONE}\n\n"
         f"### Strengths\n\n{_bullets(strengths) or NONE}"
     )
+    if section.pre_existing:
+        body += f"\n\n### Pre-existing\n\n{_pre_existing(section.pre_existing)}"
     return _section(section.title, body)
+
+
+def _pre_existing(findings: Sequence[ConsolidatedFinding]) -> str:
+    """Findings on code the change did not introduce: listed, not counted."""
+    return "\n".join(
+        _observation_item(
+            f"{f.id}.", f.title, f.locations, f"({f.severity}, {f.category})", f.agents, f.body
+        )
+        for f in findings
+    )
+
+
+def _observation_item(
+    label: str,
+    title: str,
+    locations: list[Location],
+    tag: str,
+    agents: list[str],
+    body: str,
+) -> str:
+    return _list_item(
+        label, _join(_observation(title, locations, tag, agents), body.strip("\n"), sep=" — ")
+    )
 
 
 def _assessment(section: AssessmentSection) -> str:

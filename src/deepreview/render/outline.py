@@ -178,12 +178,13 @@ class FindingsSection:
 
 @dataclass(frozen=True)
 class DesignSection:
-    """Design concerns and strengths."""
+    """Design concerns, strengths and the pre-existing findings (not the change's doing)."""
 
     kind: ClassVar[str] = "design"
     title: str
     concerns: tuple[AttributedConcern, ...]
     strengths: tuple[AttributedStrength, ...]
+    pre_existing: tuple[ConsolidatedFinding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,12 @@ def outline(report: Report) -> Outline:
     sections: list[Section] = [
         _summary(report),
         *(_findings(report, severity) for severity in SEVERITIES),
-        DesignSection("Design Observations", tuple(report.concerns), tuple(report.strengths)),
+        DesignSection(
+            "Design Observations",
+            tuple(report.concerns),
+            tuple(report.strengths),
+            tuple(report.pre_existing),
+        ),
         _assessment(report, "Testing Assessment", report.testing),
         _assessment(report, "Documentation Assessment", report.documentation),
         _assessment(report, "Commit Structure", report.commit_structure),

@@ -111,7 +111,7 @@ def _result(finding: ConsolidatedFinding, rule_index: int) -> dict[str, Any]:
         "agents": list(finding.agents),
         "severity": finding.severity,
         "consolidatedId": finding.id,
-        "inDiff": finding.in_diff,
+        "scope": finding.scope.value if finding.scope is not None else None,
     }
     return result
 
