@@ -241,6 +241,19 @@ def _runs() -> list[AgentRun]:
             started_at=STARTED + timedelta(seconds=1),
             duration_s=0.4,
             raw_output=RUFF_OUTPUT,
+            review=AgentReview(
+                summary="ruff checked 2 changed Python file(s): 1 suggestion.",
+                findings=[
+                    Finding(
+                        id="S1",
+                        severity="suggestion",
+                        category="lint",
+                        title="F401: `os` imported but unused",
+                        locations=[Location(path="src/invoicer/cli.py", start_line=3)],
+                        rule="F401",
+                    )
+                ],
+            ),
         ),
     ]
 

@@ -55,6 +55,10 @@ class Config(BaseModel):
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="Model -> (USD per Mtok in, USD per Mtok out)."
     )
+    include: list[str] = Field(
+        default_factory=list, description="Paths reviewed even when generated, vendored or lock."
+    )
+    exclude: list[str] = Field(default_factory=list, description="Paths never reviewed.")
 
     def agent_config(self, name: str) -> AgentConfig:
         """The settings of agent `name` (defaults when not configured)."""

@@ -22,6 +22,13 @@ from deepreview.consolidate.engine import ConsolidationInput, consolidate
 from deepreview.consolidate.rounds import PriorRecord, match_rounds
 from deepreview.context import PriorRoundFinding, ReviewContext
 from deepreview.diff import Diff, parse_diff_file
+from deepreview.diff_filter import (
+    FilterRules,
+    generated_attributes,
+    head_start,
+    skipped_files,
+    write_kept,
+)
 from deepreview.forge.registry import web_links
 from deepreview.output import write_index, write_report
 from deepreview.prompt import PROMPT_VERSION
@@ -57,6 +64,12 @@ NO_AI_NOTE = (
 )
 
 
+#: How much of an agent's raw output the report keeps: an analyzer's findings are already in
+#: its parsed review, so its machine output is kept only in part.
+RAW_OUTPUT_LIMIT = 64_000
+ANALYZER_OUTPUT_LIMIT = 8_000
+
+
 class EmptyDiffError(TargetError):
     """There is nothing to review."""
 
@@ -75,6 +88,8 @@ class ReviewOptions:
     environ: Mapping[str, str] | None = None
     use_cache: bool = True
     keep_history: bool = True
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
     prior_round: PriorRound | None = None
     """The previous round when it comes from elsewhere than the local history (a published
     review's state block); it takes the place of the history's series."""
@@ -216,6 +231,41 @@ def _priced(runs: Sequence[AgentRun], config: Config) -> list[AgentRun]:
     return out
 
 
+def _filtered(
+    diff: Diff, target: ReportTarget, rules: FilterRules, wt: Path, work: Path
+) -> tuple[Diff, ReportTarget]:
+    """The diff without the files the review skips, and the target listing them."""
+    attributes = generated_attributes(wt, diff.paths)
+    skipped = skipped_files(diff, rules, attributes, head_start(wt))
+    if not skipped:
+        return diff, target
+    if len(skipped) == len(diff.files):
+        raise EmptyDiffError(
+            f"nothing to review: {_all(len(skipped))} skipped as generated, vendored, lock or "
+            "excluded (--include PATTERN reviews them)"
+        )
+    kept_path = work / "reviewed.diff"
+    write_kept(diff, skipped, kept_path)
+    kept = parse_diff_file(kept_path)
+    update = {"changed_files": kept.paths, "skipped_files": skipped}
+    return kept, target.model_copy(update=update)
+
+
+def _all(n: int) -> str:
+    return "the one changed file is" if n == 1 else f"all {n} changed files are"
+
+
+def _bounded_output(run: AgentRun) -> AgentRun:
+    """`run` with its raw output cut to the report's bound, saying how much was cut."""
+    parsed = run.kind != "ai" and run.review is not None and run.status == "ok"
+    limit = ANALYZER_OUTPUT_LIMIT if parsed else RAW_OUTPUT_LIMIT
+    raw = run.raw_output
+    if len(raw) <= limit:
+        return run
+    cut = f"\n[… {len(raw) - limit:,} more characters of raw output cut from the report]"
+    return run.model_copy(update={"raw_output": raw[:limit] + cut})
+
+
 def _wrap_cached(agents: Sequence[Agent], store: Store | None, redactor: Redactor) -> list[Agent]:
     if store is None:
         return list(agents)
@@ -262,6 +312,11 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                         f"The patch does not apply to {resolved.head_sha[:12]} ({problem}); "
                         "agents saw the unpatched tree."
                     )
+            rules = FilterRules(
+                include=(*config.include, *options.include),
+                exclude=(*config.exclude, *options.exclude),
+            )
+            diff, target = _filtered(diff, target, rules, wt, work)
             ctx = ReviewContext(
                 repo_root=repo,
                 worktree=wt,
@@ -285,6 +340,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 agents, ctx, max_concurrency=config.max_concurrency, progress=safe_progress
             )
             runs = _unique_display_names([*_priced(runs, config), *selection.skipped])
+            runs = [_bounded_output(run) for run in runs]
             notes += _change_notes(repo, wt, before, runs)
             result = consolidate(
                 ConsolidationInput(

@@ -389,6 +389,13 @@ def _fill(template: str, **values: str) -> str:
     return template
 
 
+class SkippedFile(Model):
+    """A changed file the review left out, and why (generated, vendored, lock file, pattern)."""
+
+    path: str
+    reason: str
+
+
 class ReportTarget(Model):
     """What was reviewed."""
 
@@ -402,6 +409,9 @@ class ReportTarget(Model):
     pr: PullRequest | None = None
     changed_files: list[str] = Field(default_factory=list)
     links: WebLinks | None = Field(default=None, description="Forge addresses, when known.")
+    skipped_files: list[SkippedFile] = Field(
+        default_factory=list, description="Changed files left out of the review, with why."
+    )
 
 
 class Report(Model):

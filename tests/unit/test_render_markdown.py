@@ -253,12 +253,15 @@ def test_appendix_keeps_markdown_and_fences_the_rest() -> None:
     ]
     assert "Coverage Summary" in headings(appendix, "h2")
     fences = [(t.info, t.content) for t in tokens(appendix) if t.type == "fence"]
-    assert [info for info, _ in fences] == ["python", "json", "text", "json"]
-    codex, gemini, ruff = (content for _, content in fences[1:])
+    assert [info for info, _ in fences] == ["python", "json", "text"]
+    codex, gemini = (content for _, content in fences[1:])
     assert '"type": "agent_message"' in codex
     assert "```python" in codex  # the longer fence keeps the inner one as text
     assert "429 RESOURCE_EXHAUSTED" in gemini
-    assert '"code": "F401"' in ruff
+    # An analyzer's raw JSON is for tools: the appendix lists its findings one line each.
+    ruff = appendix[appendix.index("### [ruff]") :]
+    assert '"code"' not in ruff
+    assert "- S1 (suggestion) F401: `os` imported but unused — `src/invoicer/cli.py:3`" in ruff
     assert "*Failed: 429 capacity*" in appendix
     assert "*Cached result" in appendix
 

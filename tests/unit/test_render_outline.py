@@ -6,8 +6,21 @@ import ast
 from pathlib import Path
 
 import deepreview.render.html as html_module
-from deepreview.render.outline import CommitsCell, FindingsSection, outline, run_status
-from deepreview.schema import AgentRun
+from deepreview.render.fences import fences_balanced
+from deepreview.render.html import render_html
+from deepreview.render.markdown import render_markdown
+from deepreview.render.outline import (
+    FULL_FINDINGS,
+    HEADER_COMMITS,
+    IN_JSON,
+    LISTED_FINDINGS,
+    TEXT_LIMIT,
+    CommitsCell,
+    FindingsSection,
+    outline,
+    run_status,
+)
+from deepreview.schema import AgentRun, Commit, ConsolidatedFinding, Location, Report
 from tests.factories import HEADER_ROWS, REPORT_SECTIONS, empty_report, sample_report
 
 
@@ -52,3 +65,79 @@ def test_html_renderer_does_not_import_the_markdown_one() -> None:
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "deepreview.render.markdown" not in imported
     assert "deepreview.render.outline" in imported
+
+
+# --------------------------------------------------------------------------- size bounds
+
+
+def _many_commits(n: int) -> Report:
+    report = sample_report()
+    commits = [Commit(sha=f"{i:040x}", subject=f"Change number {i}") for i in range(n)]
+    return report.model_copy(
+        update={"target": report.target.model_copy(update={"commits": commits})}
+    )
+
+
+def test_header_lists_ten_commits_and_commit_structure_keeps_them_all() -> None:
+    report = _many_commits(336)
+    md = render_markdown(report)
+    header = md[: md.index("## Executive Summary")]
+    assert "Change number 9<br>… and 326 more (see Commit Structure)" in header
+    assert "Change number 10" not in header
+    structure = md[md.index("## Commit Structure") : md.index("## Acknowledged Limitations")]
+    assert "**All 336 commits:**" in structure
+    assert "Change number 335" in structure
+    html = render_html(report)
+    assert '<details class="commits">\n<summary>All 336 commits</summary>' in html
+    assert html.index("<summary>All 336 commits") > html.index('id="commit-structure"')
+
+
+def test_short_ranges_list_commits_in_the_header_only() -> None:
+    md = render_markdown(_many_commits(HEADER_COMMITS))
+    assert "more (see Commit Structure)" not in md
+    assert "**All" not in md
+
+
+def _many_findings(n: int, body: str = "Body.") -> Report:
+    findings = [
+        ConsolidatedFinding(
+            id=f"S{i}",
+            fingerprint=f"f{i}",
+            severity="suggestion",
+            title=f"Finding number {i}",
+            body=body,
+            locations=[Location(path="a.py", start_line=i)],
+            agents=["ruff"],
+        )
+        for i in range(1, n + 1)
+    ]
+    return empty_report().model_copy(update={"findings": findings})
+
+
+def test_findings_beyond_the_bounds_are_listed_briefly_then_counted() -> None:
+    n = FULL_FINDINGS + LISTED_FINDINGS + 7
+    md = render_markdown(_many_findings(n))
+    section = md[md.index("## Suggestions") : md.index("## Design Observations")]
+    assert section.count("Body.") == FULL_FINDINGS
+    assert f"*{LISTED_FINDINGS} more, by title only:*" in section
+    assert f"- S{FULL_FINDINGS + 1}. **Finding number {FULL_FINDINGS + 1}** — `a.py:" in section
+    assert f"*… and 7 more ({IN_JSON}).*" in section
+    assert f"Finding number {n}**" not in section
+    html = render_html(_many_findings(n))
+    assert f"… and 7 more ({IN_JSON})." in html
+
+
+def test_long_texts_are_cut_and_say_so() -> None:
+    body = "```python\n" + "x = 1\n" * 5_000 + "```"
+    md = render_markdown(_many_findings(1, body=body))
+    section = md[md.index("## Suggestions") : md.index("## Design Observations")]
+    assert len(section) < TEXT_LIMIT + 500
+    assert "more characters cut.*" in section
+    assert fences_balanced(section)
+
+
+def test_a_large_review_stays_small() -> None:
+    report = _many_findings(2_000, body="A paragraph of text. " * 40)
+    report = report.model_copy(update={"target": _many_commits(5_000).target})
+    assert len(render_markdown(report)) < 400_000
+    assert len(render_html(report)) < 800_000

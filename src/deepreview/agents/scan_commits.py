@@ -7,6 +7,10 @@ from collections.abc import Sequence
 
 from deepreview.schema import Commit, Finding
 
+#: Ranges with more commits than this are summarized rather than listed one by one.
+LISTED_COMMITS = 10
+#: How many fold-in or WIP commits a paragraph names before it only counts them.
+NAMED_COMMITS = 5
 #: Subjects longer than this are hard to read in `git log --oneline` and forge UIs.
 MAX_SUBJECT = 72
 
@@ -22,12 +26,7 @@ def commit_structure(commits: Sequence[Commit]) -> tuple[str, Finding | None]:
     """A factual paragraph about the commits, and a suggestion for fixup!/squash!/WIP ones."""
     if not commits:
         return "No commits in the target (uncommitted changes or a patch).", None
-    # files_changed stays 0 when the target did not count files; then it is left out.
-    counted = any(c.files_changed for c in commits)
-    listed = "; ".join(
-        _short(c) + (f" ({c.files_changed} file(s))" if counted else "") for c in commits
-    )
-    parts = [f"{len(commits)} commit(s): {listed}."]
+    parts = [_overview(commits)]
     fold_in = [c for c in commits if _FOLD_IN.match(c.subject)]
     wip = [c for c in commits if not _FOLD_IN.match(c.subject) and _WIP.search(c.subject)]
     long = [c for c in commits if len(c.subject) > MAX_SUBJECT]
@@ -52,5 +51,30 @@ def commit_structure(commits: Sequence[Commit]) -> tuple[str, Finding | None]:
     return text, finding
 
 
+def _overview(commits: Sequence[Commit]) -> str:
+    """Every commit of a short range; counts, authors, merges and the largest of a long one."""
+    # files_changed stays 0 when the target did not count files; then it is left out.
+    counted = any(c.files_changed for c in commits)
+
+    def files(c: Commit) -> str:
+        return f" ({c.files_changed} file(s))" if counted else ""
+
+    if len(commits) <= LISTED_COMMITS:
+        return f"{len(commits)} commit(s): {'; '.join(_short(c) + files(c) for c in commits)}."
+    authors = len({c.author for c in commits if c.author})
+    merges = sum(1 for c in commits if c.subject.startswith("Merge "))
+    text = f"{len(commits)} commits"
+    if authors:
+        text += f" by {authors} author(s)"
+    if merges:
+        text += f", {merges} of them merge commits"
+    if counted:
+        largest = sorted(commits, key=lambda c: -c.files_changed)[:3]
+        text += f"; the largest: {'; '.join(_short(c) + files(c) for c in largest)}"
+    return text + "."
+
+
 def _names(commits: Sequence[Commit]) -> str:
-    return ", ".join(_short(c) for c in commits)
+    named = ", ".join(_short(c) for c in commits[:NAMED_COMMITS])
+    more = len(commits) - NAMED_COMMITS
+    return f"{named} and {more} more" if more > 0 else named

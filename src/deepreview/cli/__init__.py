@@ -51,6 +51,13 @@ def main() -> None:
     help="Exit 1 when the verdict reaches this level.",
 )
 @click.option("--no-cache", is_flag=True, help="Run every agent afresh.")
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="PATTERN",
+    help="Review matching files even when generated, vendored or lock files.",
+)
+@click.option("--exclude", multiple=True, metavar="PATTERN", help="Never review matching files.")
 @click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
 def review_cmd(
     base: str | None,
@@ -64,6 +71,8 @@ def review_cmd(
     formats: str,
     fail_on: str | None,
     no_cache: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
     cwd: Path,
 ) -> None:
     """Review a branch against its base, uncommitted changes, a patch, or a pull request."""
@@ -77,6 +86,8 @@ def review_cmd(
         output_dir=output_dir,
         formats=fmts,
         use_cache=not no_cache,
+        include=include,
+        exclude=exclude,
     )
     try:
         with sigterm_as_interrupt() as terminated, Progress(err) as progress:

@@ -23,8 +23,11 @@ from pygments.util import ClassNotFound
 
 from deepreview.render.languages import language_for
 from deepreview.render.outline import (
+    IN_JSON,
+    SKIPPED_INTRO,
     Cell,
     Code,
+    CommitRef,
     CommitsCell,
     Link,
     PriorNote,
@@ -44,6 +47,7 @@ from deepreview.render.reviewers import (
 )
 from deepreview.schema import AgentRun, ConsolidatedFinding, FeedbackComment, Location, Report
 from deepreview.version import __version__
+from deepreview.words import plural
 
 #: How many distinct agent colours the stylesheet defines (`.agent-0` ...).
 AGENT_COLOURS = 8
@@ -64,7 +68,14 @@ def render_html(report: Report) -> str:
     """The whole report as one HTML page that loads nothing from anywhere."""
     view = _View(report)
     return TEMPLATES.get_template("report.html.j2").render(
-        report=report, doc=view.doc, v=view, md=view.md, version=__version__
+        report=report,
+        doc=view.doc,
+        v=view,
+        md=view.md,
+        in_json=IN_JSON,
+        skipped_intro=SKIPPED_INTRO,
+        plural=plural,
+        version=__version__,
     )
 
 
@@ -250,6 +261,14 @@ class _View:
         #: The table of contents: every section's title and id.
         self.toc = [(title, self._reserved[title]) for title in titles[1:]]
 
+    def commit(self, commit: CommitRef) -> Markup:
+        """`sha subject`, the sha linked to the commit on the forge when known."""
+        sha = Markup("<code>{}</code>").format(commit.sha)
+        return Markup("{} {}").format(_link(sha, commit.url), self.md.inline(commit.subject))
+
+    def _reserved_anchor(self, title: str) -> str:
+        return next(anchor for t, anchor in self.toc if t == title)
+
     def finding_link(self, finding_id: str) -> Markup:
         """A link to the consolidated finding `finding_id`; plain text when there is none."""
         anchor = self._findings.get(finding_id)
@@ -308,13 +327,15 @@ class _View:
                 return _link(text, url)
             case PullRequestCell(number, url, title):
                 return Markup("{} — {}").format(_link(f"#{number}", url), md.inline(title))
-            case CommitsCell(commits):
-                return Markup("<br>").join(
-                    Markup("{} {}").format(
-                        _link(Markup("<code>{}</code>").format(c.sha), c.url), md.inline(c.subject)
+            case CommitsCell(commits, more):
+                lines = [self.commit(c) for c in commits]
+                if more:
+                    lines.append(
+                        Markup('… and {} more (see <a href="#{}">Commit Structure</a>)').format(
+                            more, self._reserved_anchor("Commit Structure")
+                        )
                     )
-                    for c in commits
-                )
+                return Markup("<br>").join(lines)
             case ReviewersCell(runs):
                 return Markup(" ").join(self.reviewer(r) for r in runs)
             case VerdictCell():

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from deepreview.render.fences import code_span, fence
 from deepreview.render.languages import language_for
 from deepreview.render.outline import (
+    IN_JSON,
+    SKIPPED_INTRO,
     AppendixSection,
     AssessmentSection,
     Cell,
@@ -32,6 +34,7 @@ from deepreview.render.outline import (
 from deepreview.render.reviewers import reviewer_label, reviewer_name
 from deepreview.schema import ConsolidatedFinding, Location, Report
 from deepreview.scope import Scope
+from deepreview.words import plural
 
 NONE = "None."
 SEPARATOR = "\n\n---\n\n"
@@ -116,8 +119,11 @@ def _header_cell(cell: Cell) -> str:
             return _link(text, url)
         case PullRequestCell(number, url, title):
             return _join(_link(f"#{number}", url), _one_line(title), sep=" — ")
-        case CommitsCell(commits):
-            return "<br>".join(f"{code_span(c.sha)} {_one_line(c.subject)}" for c in commits)
+        case CommitsCell(commits, more):
+            lines = [f"{code_span(c.sha)} {_one_line(c.subject)}" for c in commits]
+            if more:
+                lines.append(f"… and {more} more (see Commit Structure)")
+            return "<br>".join(lines)
         case ReviewersCell(runs):
             return ", ".join(reviewer_label(run) for run in runs)
         case VerdictCell(verdict):
@@ -181,8 +187,24 @@ def _finding(item: FindingItem) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
+def _brief(finding: ConsolidatedFinding) -> str:
+    return _join(
+        f"{finding.id}. **{_one_line(finding.title)}**",
+        f"— {_locations(finding.locations[:1])}" if finding.locations else "",
+        _agents(finding.agents),
+    )
+
+
 def _findings(section: FindingsSection) -> str:
-    return _section(section.title, "\n\n".join(_finding(item) for item in section.findings))
+    blocks = [_finding(item) for item in section.findings]
+    if section.brief:
+        blocks.append(
+            f"*{len(section.brief)} more, by title only:*\n\n"
+            + _bullets([_brief(f) for f in section.brief])
+        )
+    if section.more:
+        blocks.append(f"*… and {section.more} more ({IN_JSON}).*")
+    return _section(section.title, "\n\n".join(blocks))
 
 
 def _observation(title: str, locations: Sequence[Location], tag: str, agents: list[str]) -> str:
@@ -236,8 +258,14 @@ def _observation_item(
 
 
 def _assessment(section: AssessmentSection) -> str:
-    paragraphs = [f"**[{p.display}]** {p.text}" for p in section.paragraphs]
-    return _section(section.title, "\n\n".join(paragraphs))
+    blocks = [f"**[{p.display}]** {p.text}" for p in section.paragraphs]
+    if section.commits:
+        total = len(section.commits) + section.more_commits
+        listed = [f"{code_span(c.sha)} {_one_line(c.subject)}" for c in section.commits]
+        if section.more_commits:
+            listed.append(f"… and {section.more_commits} more ({IN_JSON})")
+        blocks.append(f"**All {total} commits:**\n\n" + _bullets(listed))
+    return _section(section.title, "\n\n".join(blocks))
 
 
 def _limitations(section: LimitationsSection) -> str:
@@ -292,6 +320,8 @@ def _retro(section: RetroSection) -> str:
         header = ["", *(f"~~{name}~~" if failed else name for name, failed in section.columns)]
         summary = _table(header, [[name, *cells] for name, cells in section.rows])
     reconciliation = _bullets([_reconciliation_row(r) for r in section.reconciliation])
+    if section.more_reconciliation:
+        reconciliation += f"\n\n*… and {section.more_reconciliation} more ({IN_JSON}).*"
     blocks = [
         *narratives,
         f"### Summary\n\n{summary}",
@@ -301,7 +331,14 @@ def _retro(section: RetroSection) -> str:
 
 
 def _notes(section: NotesSection) -> str:
-    return _section(section.title, _bullets(section.notes))
+    items = list(section.notes)
+    if section.skipped:
+        total = len(section.skipped) + section.more_skipped
+        files = [f"{code_span(s.path)} — {s.reason}" for s in section.skipped]
+        if section.more_skipped:
+            files.append(f"… and {section.more_skipped} more ({IN_JSON})")
+        items.append(f"{plural(total, 'skipped file')}, {SKIPPED_INTRO}:\n\n" + _bullets(files))
+    return _section(section.title, _bullets(items))
 
 
 def _appendix(section: AppendixSection) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 from deepreview.render.durations import wall_clock
-from deepreview.render.fences import fence, is_self_contained
+from deepreview.render.fences import code_span, fence, is_self_contained
 from deepreview.render.retro_table import retro_columns, retro_table
 from deepreview.render.reviewers import agent_display, failure_reason, is_failed
 from deepreview.schema import (
@@ -35,6 +35,7 @@ from deepreview.schema import (
     Report,
     RetroRow,
     Severity,
+    SkippedFile,
     Verdict,
     WebLinks,
 )
@@ -49,6 +50,18 @@ SEVERITY_SECTIONS: dict[Severity, str] = {
 RUN_STATUS_LABELS = {"failed": "Failed", "timeout": "Timed out", "skipped": "Skipped"}
 #: How a finding's status against the previous round is labelled.
 PRIOR_STATUS_LABELS = {"still-present": "Still present", "changed": "Changed", "fixed": "Fixed"}
+
+#: Size bounds: what a report shows in full before it lists briefly, and then only counts.
+HEADER_COMMITS = 10
+FULL_FINDINGS = 30
+LISTED_FINDINGS = 200
+LISTED_ROWS = 200
+LISTED_COMMITS = 1_000
+APPENDIX_FINDINGS = 50
+TEXT_LIMIT = 4_000
+APPENDIX_LIMIT = 20_000
+IN_JSON = "all of them are in the JSON report"
+SKIPPED_INTRO = "not reviewed (`--include PATTERN` reviews them)"
 
 _MARKDOWN_HINT = re.compile(r"^(#{1,6} \S|\*\*\S|[-*] \S|\d+\. \S)", re.MULTILINE)
 
@@ -97,9 +110,10 @@ class CommitRef:
 
 @dataclass(frozen=True)
 class CommitsCell:
-    """The commits of the range; the header shows them all."""
+    """The first commits of the range and how many more there are."""
 
     commits: tuple[CommitRef, ...]
+    more: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,12 +182,15 @@ class SummarySection:
 
 @dataclass(frozen=True)
 class FindingsSection:
-    """The consolidated findings of one severity."""
+    """The consolidated findings of one severity: the first in full, the next by title only,
+    and how many more are left out (`more`)."""
 
     kind: ClassVar[str] = "findings"
     title: str
     severity: Severity
     findings: tuple[FindingItem, ...]
+    brief: tuple[ConsolidatedFinding, ...] = ()
+    more: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,6 +220,8 @@ class AssessmentSection:
     kind: ClassVar[str] = "assessment"
     title: str
     paragraphs: tuple[Assessment, ...]
+    commits: tuple[CommitRef, ...] = ()
+    more_commits: int = 0
 
 
 @dataclass(frozen=True)
@@ -248,6 +267,7 @@ class RetroSection:
     columns: tuple[tuple[str, bool], ...]
     rows: tuple[tuple[str, tuple[str, ...]], ...]
     reconciliation: tuple[ReconciliationRow, ...]
+    more_reconciliation: int = 0
 
 
 @dataclass(frozen=True)
@@ -257,6 +277,8 @@ class NotesSection:
     kind: ClassVar[str] = "notes"
     title: str
     notes: tuple[str, ...]
+    skipped: tuple[SkippedFile, ...] = ()
+    more_skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -316,15 +338,23 @@ def outline(report: Report) -> Outline:
         ),
         _assessment(report, "Testing Assessment", report.testing),
         _assessment(report, "Documentation Assessment", report.documentation),
-        _assessment(report, "Commit Structure", report.commit_structure),
+        _commit_structure(report),
         LimitationsSection(
             "Acknowledged Limitations", tuple(report.limitations), tuple(report.declined)
         ),
         FeedbackSection("Unresolved Feedback", tuple(report.unresolved_feedback)),
         _retro(report),
     ]
-    if report.notes:
-        sections.append(NotesSection("Review Process Notes", tuple(report.notes)))
+    skipped = report.target.skipped_files
+    if report.notes or skipped:
+        sections.append(
+            NotesSection(
+                "Review Process Notes",
+                tuple(report.notes),
+                tuple(skipped[:LISTED_ROWS]),
+                max(0, len(skipped) - LISTED_ROWS),
+            )
+        )
     sections.append(
         AppendixSection(
             "Appendix: Original Reviews", tuple(_appendix_entry(run) for run in report.runs)
@@ -362,7 +392,9 @@ def header_rows(report: Report) -> list[HeaderRow]:
     if target.branch:
         rows.append(HeaderRow("Branch", Code(target.branch)))
     if target.commits:
-        rows.append(HeaderRow("Commits", CommitsCell(_commit_refs(target.commits, links))))
+        shown = _commit_refs(target.commits[:HEADER_COMMITS], links)
+        more = len(target.commits) - len(shown)
+        rows.append(HeaderRow("Commits", CommitsCell(shown, more)))
     if target.head_sha:
         rows.append(HeaderRow("Review SHA", Code(target.head_sha)))
     if report.runs:
@@ -377,6 +409,16 @@ def _commit_refs(commits: Sequence[Commit], links: WebLinks | None) -> tuple[Com
     return tuple(
         CommitRef(c.sha[:7], c.subject, links.commit_url(c.sha) if links else None) for c in commits
     )
+
+
+def _commit_structure(report: Report) -> AssessmentSection:
+    """The agents' paragraphs and, when the header could not list them all, every commit."""
+    section = _assessment(report, "Commit Structure", report.commit_structure)
+    commits = report.target.commits
+    if len(commits) <= HEADER_COMMITS:
+        return section
+    shown = _commit_refs(commits[:LISTED_COMMITS], report.target.links)
+    return replace(section, commits=shown, more_commits=len(commits) - len(shown))
 
 
 def previous_round(report: Report) -> str:
@@ -407,16 +449,41 @@ def prior_note(report: Report, finding: ConsolidatedFinding) -> PriorNote | None
     return PriorNote(PRIOR_STATUS_LABELS[finding.prior_status], rest)
 
 
+def clip(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` cut at a line end within `limit` characters, saying how much was cut; a cut that
+    leaves a code fence or HTML block open is fenced, so it cannot swallow what follows."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    head = text[: cut if cut > 0 else limit].rstrip()
+    if not is_self_contained(head):
+        head = fence(head, "text")
+    return f"{head}\n\n*… {len(text) - len(head):,} more characters cut.*"
+
+
+def _bounded(finding: ConsolidatedFinding) -> ConsolidatedFinding:
+    update: dict[str, str] = {}
+    if len(finding.body) > TEXT_LIMIT:
+        update["body"] = clip(finding.body)
+    if finding.fix and len(finding.fix) > TEXT_LIMIT:
+        update["fix"] = clip(finding.fix)
+    if finding.excerpt and len(finding.excerpt) > TEXT_LIMIT:
+        cut = finding.excerpt.rfind("\n", 0, TEXT_LIMIT)
+        update["excerpt"] = finding.excerpt[: cut if cut > 0 else TEXT_LIMIT] + "\n…"
+    return finding.model_copy(update=update) if update else finding
+
+
 def _findings(report: Report, severity: Severity) -> FindingsSection:
-    items = tuple(
-        FindingItem(f, prior_note(report, f)) for f in report.findings if f.severity == severity
-    )
-    return FindingsSection(SEVERITY_SECTIONS[severity], severity, items)
+    found = [f for f in report.findings if f.severity == severity]
+    items = tuple(FindingItem(_bounded(f), prior_note(report, f)) for f in found[:FULL_FINDINGS])
+    brief = tuple(found[FULL_FINDINGS : FULL_FINDINGS + LISTED_FINDINGS])
+    more = len(found) - len(items) - len(brief)
+    return FindingsSection(SEVERITY_SECTIONS[severity], severity, items, brief, more)
 
 
 def _assessment(report: Report, title: str, texts: Sequence[AttributedText]) -> AssessmentSection:
     paragraphs = tuple(
-        Assessment(t.agent, agent_display(report, t.agent), t.text.strip())
+        Assessment(t.agent, agent_display(report, t.agent), clip(t.text.strip()))
         for t in texts
         if t.text.strip()
     )
@@ -479,12 +546,14 @@ def reconciliation(report: Report) -> list[ReconciliationRow]:
 
 
 def _retro(report: Report) -> RetroSection:
+    rows = reconciliation(report)
     return RetroSection(
         "Agent Performance Retro",
         tuple((row, agent_display(report, row.agent)) for row in report.retro),
         tuple(retro_columns(report)),
         tuple((name, tuple(cells)) for name, cells in retro_table(report)),
-        tuple(reconciliation(report)),
+        tuple(rows[:LISTED_ROWS]),
+        max(0, len(rows) - LISTED_ROWS),
     )
 
 
@@ -521,6 +590,33 @@ def appendix_body(raw: str) -> str:
     return fence(text, "text")
 
 
+def _analyzer_list(run: AgentRun) -> str:
+    """An analyzer's findings one line each: its raw output is machine data for tools."""
+    assert run.review is not None
+    findings = run.review.findings
+    lines = [
+        " ".join(
+            part
+            for part in (
+                f"{f.id}",
+                code_span(f.rule) if f.rule and not f.title.startswith(f.rule) else "",
+                f"({f.severity})",
+                " ".join(f.title.split()),
+                "— " + ", ".join(code_span(loc.label()) for loc in f.locations)
+                if f.locations
+                else "",
+            )
+            if part
+        )
+        for f in findings[:APPENDIX_FINDINGS]
+    ]
+    if len(findings) > APPENDIX_FINDINGS:
+        lines.append(f"… and {len(findings) - APPENDIX_FINDINGS} more ({IN_JSON})")
+    summary = " ".join(run.review.summary.split())
+    listed = "\n".join(f"- {line}" for line in lines) or "*No findings.*"
+    return f"{summary}\n\n{listed}" if summary else listed
+
+
 def run_status(run: AgentRun) -> str:
     """`Failed: reason` for a run without a review, a cache note, or nothing."""
     if is_failed(run):
@@ -530,4 +626,8 @@ def run_status(run: AgentRun) -> str:
 
 def _appendix_entry(run: AgentRun) -> AppendixEntry:
     notes = (*run.notes, *(run.review.parse_notes if run.review else []))
-    return AppendixEntry(run, run_status(run), notes, appendix_body(run.raw_output))
+    if run.kind != "ai" and run.review is not None and not is_failed(run):
+        body = _analyzer_list(run)
+    else:
+        body = clip(appendix_body(run.raw_output), APPENDIX_LIMIT)
+    return AppendixEntry(run, run_status(run), notes, body)
