@@ -34,6 +34,36 @@ class AgentConfig(BaseModel):
     max_prompt_tokens: int | None = Field(default=None, gt=0)
 
 
+class VerifyConfig(BaseModel):
+    """Settings of the `verify` reviewer, which runs the change's tests in a sandbox."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: list[str] | None = Field(
+        default=None, description="The test command (argv); detected when not set."
+    )
+    environment: str = Field(
+        default="auto",
+        description="'auto' (VIRTUAL_ENV, else the repository's .venv or venv, else PATH), "
+        "'path', or the folder of a virtualenv.",
+    )
+    pull_requests: bool = Field(
+        default=False, description="Run a pull request's code (also `--verify`)."
+    )
+    coverage: bool = True
+    mutations: bool = True
+    budget_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Wall-clock budget of the whole verification; default: 50 s, or the "
+        "shortest AI agent timeout when AI agents run.",
+    )
+    memory_mb: int = Field(default=4096, gt=0)
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Extra variables for the test commands."
+    )
+
+
 class Config(BaseModel):
     """The whole configuration."""
 
@@ -59,6 +89,7 @@ class Config(BaseModel):
         default_factory=list, description="Paths reviewed even when generated, vendored or lock."
     )
     exclude: list[str] = Field(default_factory=list, description="Paths never reviewed.")
+    verify: VerifyConfig = Field(default_factory=VerifyConfig)
 
     def agent_config(self, name: str) -> AgentConfig:
         """The settings of agent `name` (defaults when not configured)."""

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deepreview.config import VerifyConfig
 from deepreview.diff import Diff, DiffSource
 from deepreview.schema import DeclinedFinding, ReportTarget
 from deepreview.source.since import SinceLastReview
@@ -40,6 +41,7 @@ class ReviewContext:
     untrusted_text: str = ""
     since: SinceLastReview | None = None
     """What changed since the head the previous round reviewed."""
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
 
     @property
     def diff_source(self) -> DiffSource:

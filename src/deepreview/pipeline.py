@@ -93,6 +93,8 @@ class ReviewOptions:
     prior_round: PriorRound | None = None
     """The previous round when it comes from elsewhere than the local history (a published
     review's state block); it takes the place of the history's series."""
+    verify: bool | None = None
+    """`--verify` (True: also a pull request's code) / `--no-verify` (False); None: default."""
 
 
 @dataclass(frozen=True)
@@ -272,12 +274,26 @@ def _wrap_cached(agents: Sequence[Agent], store: Store | None, redactor: Redacto
     return [CachedAgent(a, store, PROMPT_VERSION, redactor) for a in agents]
 
 
+def _with_verify(config: Config, options: ReviewOptions) -> Config:
+    """`--verify` runs a pull request's code too; `--no-verify` turns the `verify` agent off."""
+    if options.verify is None:
+        return config
+    if not options.verify:
+        agent = {
+            **config.agent,
+            "verify": config.agent_config("verify").model_copy(update={"enabled": False}),
+        }
+        return config.model_copy(update={"agent": agent})
+    verify = config.verify.model_copy(update={"pull_requests": True})
+    return config.model_copy(update={"verify": verify})
+
+
 async def review_async(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
     """Run a whole review and write its report."""
     environ = dict(options.environ) if options.environ is not None else current_environment()
     redactor = Redactor.from_environment(environ)
     repo = find_repo_root(options.cwd)
-    config = options.config or load_config(repo, options.config_path)
+    config = _with_verify(options.config or load_config(repo, options.config_path), options)
     selection = select_agents(config, environ, options.agents)
     store = Store.for_repo(repo) if options.keep_history else None
     started = datetime.now().astimezone()
@@ -332,6 +348,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 declined=tuple(series.declined),
                 untrusted_text=f"{pr_info.title}\n\n{pr_info.body}" if pr_info else "",
                 since=since,
+                verify=config.verify,
             )
             agents = _wrap_cached(selection.agents, store if options.use_cache else None, redactor)
             before = (tree_state(repo), tree_state(wt))

@@ -124,6 +124,63 @@ class AgentReview(Model):
     )
 
 
+# --------------------------------------------------------------------------- verification
+
+
+class ExecutedCommand(Model):
+    """A command deepreview ran itself (the report's "Executed" list)."""
+
+    label: str = Field(description="What it was for, e.g. 'tests at head'.")
+    command: str
+    where: str = Field(description="The tree it ran in, e.g. 'scratch copy of the head'.")
+    duration_s: float
+    exit_code: int | None = None
+    timed_out: bool = False
+
+
+MutationOutcome = Literal["caught", "survived", "timeout", "not run"]
+RubricStatus = Literal["Pinned", "Not pinned", "Covered", "Not covered"]
+
+
+class Mutation(Model):
+    """One mutation of a changed line and what the covering tests made of it."""
+
+    location: Location
+    description: str = Field(description="e.g. '`a < b` → `a <= b`'.")
+    outcome: MutationOutcome
+    tests: int = Field(default=0, description="How many tests ran against it.")
+
+
+class RubricRow(Model):
+    """One changed unit (function or module level) in the Testing Assessment rubric."""
+
+    subject: str
+    location: Location
+    status: RubricStatus
+    note: str = ""
+
+
+class Verification(Model):
+    """What the `verify` reviewer executed and measured."""
+
+    command: str = Field(description="The detected or configured test command.")
+    environment: str = Field(description="Whose interpreter and tools ran the tests.")
+    isolation: str = Field(description="The confinement the commands ran under.")
+    executed: list[ExecutedCommand] = Field(default_factory=list)
+    broken_by_change: list[str] = Field(
+        default_factory=list, description="Test ids failing at the head and passing at the base."
+    )
+    failing_at_base: list[str] = Field(
+        default_factory=list, description="Test ids failing at the head and at the base."
+    )
+    added_lines: int | None = Field(default=None, description="Added executable lines measured.")
+    covered_lines: int | None = None
+    uncovered: list[Location] = Field(default_factory=list)
+    mutations: list[Mutation] = Field(default_factory=list)
+    rubric: list[RubricRow] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="What was skipped or not run.")
+
+
 class Usage(Model):
     """Token counts as the agent reports them."""
 
@@ -154,6 +211,9 @@ class AgentRun(Model):
     review: AgentReview | None = None
     cached: bool = False
     notes: list[str] = Field(default_factory=list, description="Warnings worth showing.")
+    verification: Verification | None = Field(
+        default=None, description="What the `verify` reviewer executed (only that agent)."
+    )
 
 
 # --------------------------------------------------------------------------- report

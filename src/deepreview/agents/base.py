@@ -20,6 +20,7 @@ AgentKind = Literal["ai", "analyzer", "builtin"]
 #: Built-in agents as "module:Class", imported only when used.
 BUILTIN_AGENTS: dict[str, str] = {
     "scan": "deepreview.agents.scan:ScanAgent",
+    "verify": "deepreview.agents.verify:VerifyAgent",
     "ruff": "deepreview.agents.ruff:RuffAgent",
     "bandit": "deepreview.agents.bandit:BanditAgent",
     "claude": "deepreview.agents.claude:ClaudeAgent",

@@ -58,6 +58,12 @@ def main() -> None:
     help="Review matching files even when generated, vendored or lock files.",
 )
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Never review matching files.")
+@click.option(
+    "--verify/--no-verify",
+    "verify",
+    default=None,
+    help="Run the change's tests in a sandbox (default: on, off for --pr).",
+)
 @click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
 def review_cmd(
     base: str | None,
@@ -73,6 +79,7 @@ def review_cmd(
     no_cache: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    verify: bool | None,
     cwd: Path,
 ) -> None:
     """Review a branch against its base, uncommitted changes, a patch, or a pull request."""
@@ -88,6 +95,7 @@ def review_cmd(
         use_cache=not no_cache,
         include=include,
         exclude=exclude,
+        verify=verify,
     )
     try:
         with sigterm_as_interrupt() as terminated, Progress(err) as progress:

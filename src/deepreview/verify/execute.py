@@ -1,0 +1,99 @@
+"""Run one command of the change's code: confined by the sandbox, scrubbed environment, a time
+limit, and the process group killed at the limit."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from deepreview.agents.process import BinaryNotFoundError, run_process
+from deepreview.schema import ExecutedCommand
+
+#: The tail of a command's output kept for the report.
+OUTPUT_TAIL = 4000
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """How commands are confined: writes only below `writable`, no network, resource limits."""
+
+    writable: tuple[Path, ...]
+    memory_bytes: int
+
+    def wrap(self, argv: Sequence[str], cpu_seconds: int) -> tuple[list[str], str]:
+        """The command that runs `argv` under this confinement, and its one-line description."""
+        try:
+            sandbox = importlib.import_module("deepreview.agents.sandbox")
+        except ImportError:
+            return list(argv), "not confined: this build has no sandbox"
+        policy = sandbox.SandboxPolicy(
+            writable=self.writable,
+            network=False,
+            cpu_seconds=cpu_seconds,
+            memory_bytes=self.memory_bytes,
+        )
+        confined = sandbox.confine(argv, policy)
+        return list(confined.argv), str(confined.description)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """A finished command: its record for the report and its output."""
+
+    record: ExecutedCommand
+    output: str
+    isolation: str
+
+    @property
+    def passed(self) -> bool:
+        """Exit code 0 within the time limit."""
+        return self.record.exit_code == 0 and not self.record.timed_out
+
+
+def tail(text: str, limit: int = OUTPUT_TAIL) -> str:
+    """The last `limit` characters of `text`."""
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+async def execute(
+    label: str,
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    where: str,
+    env: Mapping[str, str],
+    timeout_s: float,
+    confinement: Confinement,
+    capture_dir: Path,
+    shown: str | None = None,
+) -> Execution:
+    """Run `argv` in `cwd` confined; `shown` is the command as the report prints it."""
+    wrapped, isolation = confinement.wrap(argv, cpu_seconds=max(1, int(timeout_s * 2) + 1))
+    name = f"{len(list(capture_dir.glob('*.stdout'))) if capture_dir.exists() else 0:03d}"
+    try:
+        result = await run_process(
+            wrapped,
+            cwd=cwd,
+            env=env,
+            stdin=None,
+            timeout_s=max(timeout_s, 0.1),
+            capture_dir=capture_dir,
+            name=name,
+        )
+    except BinaryNotFoundError as exc:
+        record = ExecutedCommand(
+            label=label, command=shown or " ".join(argv), where=where, duration_s=0.0
+        )
+        return Execution(record, str(exc), isolation)
+    output = (result.stdout + b"\n" + result.stderr).decode("utf-8", errors="replace")
+    record = ExecutedCommand(
+        label=label,
+        command=shown or " ".join(argv),
+        where=where,
+        duration_s=round(result.duration_s, 2),
+        exit_code=result.returncode,
+        timed_out=result.timed_out,
+    )
+    return Execution(record, output, isolation)

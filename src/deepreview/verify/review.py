@@ -1,0 +1,473 @@
+"""The whole verification of one change: tests at the head (and at the merge base when some
+fail), changed-line coverage, mutation probes; findings and the Testing Assessment's facts."""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deepreview.config import VerifyConfig
+from deepreview.diff import Diff
+from deepreview.schema import ExecutedCommand, Finding, Location, Mutation, RubricRow, Verification
+from deepreview.verify.detect import SuiteCommand
+from deepreview.verify.environment import ProjectEnvironment, scrubbed_environment
+from deepreview.verify.execute import Confinement, Execution, execute, tail
+from deepreview.verify.lines import FileLines, changed_lines, coverage_rc, is_test_path
+from deepreview.verify.probe import Probe, plan, probe_all
+from deepreview.verify.scratch import copy_tree, export_commit
+from deepreview.verify.suite import SuiteRun, SuiteRunner, go_selection, node_file
+
+#: Above this many test files, the head run is narrowed to the files that import a changed module.
+NARROW_ABOVE = 30
+#: Share of the budget the head run may use.
+HEAD_SHARE = 0.6
+#: Surviving mutants reported one by one; the rest are counted.
+MAX_MUTANT_FINDINGS = 10
+#: Failing tests quoted in a finding.
+MAX_QUOTED = 5
+HEAD_COPY = "scratch copy of the head"
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """What verification needs: the trees, the change and the settings."""
+
+    repo: Path
+    head_tree: Path
+    diff: Diff
+    base_sha: str | None
+    work: Path
+    environ: Mapping[str, str]
+    command: SuiteCommand
+    project: ProjectEnvironment
+    settings: VerifyConfig
+    budget_s: float
+
+
+@dataclass
+class VerifyOutcome:
+    """Findings, the Testing Assessment paragraph and the executed facts."""
+
+    verification: Verification
+    findings: list[Finding] = field(default_factory=list)
+    testing: str = ""
+
+
+def _added(diff: Diff) -> dict[str, frozenset[int]]:
+    return {
+        fd.path: fd.added_lines
+        for fd in diff.files
+        if not fd.is_binary and fd.status != "deleted" and fd.added_lines
+    }
+
+
+def _module_names(paths: Sequence[str]) -> set[str]:
+    """Importable names of changed Python files (`pkg/mod.py` -> `mod`, `pkg.mod`)."""
+    names: set[str] = set()
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        parts = path[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and parts[0] == "src":
+            parts = parts[1:]
+        if parts:
+            names.add(parts[-1])
+            names.add(".".join(parts))
+    return names
+
+
+def narrowed(tree: Path, changed: Sequence[str]) -> tuple[list[str], int]:
+    """Test files to run when the suite is large: changed test files and those that mention a
+    changed module's name; empty when the suite is small or nothing matches. Also the number
+    of test files found."""
+    files = sorted(
+        p.relative_to(tree).as_posix()
+        for p in tree.rglob("test_*.py")
+        if ".git" not in p.parts and p.is_file()
+    )
+    if len(files) <= NARROW_ABOVE:
+        return [], len(files)
+    names = _module_names([p for p in changed if not is_test_path(p)])
+    chosen = []
+    for rel in files:
+        if rel in changed:
+            chosen.append(rel)
+            continue
+        text = (tree / rel).read_text(encoding="utf-8", errors="replace")
+        if any(name in text for name in names):
+            chosen.append(rel)
+    return chosen, len(files)
+
+
+def _public_units(path: str, text: str, lines: frozenset[int]) -> list[tuple[str, int, int]]:
+    """(name, first, last line of the body) of the innermost functions whose bodies hold added
+    lines (the `def` line itself runs at import time, not in a test)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    units: list[tuple[str, int, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first, end = node.body[0].lineno, node.end_lineno or node.lineno
+            if any(first <= n <= end for n in lines):
+                units.append((node.name, first, end))
+    innermost = []
+    for name, first, last in units:
+        if not any(a >= first and b <= last and (a, b) != (first, last) for _, a, b in units):
+            innermost.append((name, first, last))
+    return sorted(innermost, key=lambda u: u[1])
+
+
+def _rubric(
+    tree: Path, measured: Mapping[str, FileLines], mutations: Sequence[Mutation]
+) -> list[RubricRow]:
+    rows: list[RubricRow] = []
+    for path, lines in sorted(measured.items()):
+        text = (tree / path).read_text(encoding="utf-8", errors="replace")
+        for name, first, last in _public_units(path, text, lines.statements):
+            inside = frozenset(n for n in lines.statements if first <= n <= last)
+            if not inside:
+                continue
+            mine = [
+                m
+                for m in mutations
+                if m.location.path == path
+                and first <= (m.location.start_line or 0) <= last
+                and m.outcome != "not run"
+            ]
+            missing = inside & lines.missing
+            loc = Location(path=path, start_line=first, end_line=last)
+            if missing == inside:
+                status, note = "Not covered", f"no test runs its {len(inside)} added line(s)"
+            elif any(m.outcome == "survived" for m in mine):
+                kept = sum(m.outcome == "survived" for m in mine)
+                status, note = (
+                    "Not pinned",
+                    f"{kept} of {len(mine)} mutation(s) keep the tests green",
+                )
+            elif mine:
+                status, note = "Pinned", f"the tests catch all {len(mine)} mutation(s)"
+            else:
+                status, note = "Covered", "not probed"
+            if missing and missing != inside:
+                note += f"; {len(missing)} added line(s) not run"
+            rows.append(RubricRow(subject=f"`{name}`", location=loc, status=status, note=note))
+    return rows
+
+
+def _broken_finding(broken: Sequence[str], head: SuiteRun, base_sha: str, tree: Path) -> Finding:
+    quoted = []
+    for test_id in broken[:MAX_QUOTED]:
+        result = head.results.get(test_id)
+        message = result.message if result else tail(head.execution.output, 1500)
+        quoted.append(f"`{test_id}`:\n\n```text\n{tail(message.strip(), 1500)}\n```")
+    more = f"\n\n…and {len(broken) - MAX_QUOTED} more." if len(broken) > MAX_QUOTED else ""
+    first = node_file(broken[0])
+    names = ", ".join(f"`{t}`" for t in broken[:3]) + (" …" if len(broken) > 3 else "")
+    return Finding(
+        id="C1",
+        severity="critical",
+        category="regression",
+        title=f"The change breaks {names}: fails at head, passes at base",
+        body=(
+            f"{len(broken)} test(s) fail at the head and pass at the merge base "
+            f"{base_sha[:12]}, both run by deepreview in sandboxed scratch copies.\n\n"
+            + "\n\n".join(quoted)
+            + more
+        ),
+        locations=[Location(path=first)] if (tree / first).is_file() else [],
+        fix="Make the failing tests pass again, or change them if the new behaviour is intended.",
+    )
+
+
+def _uncovered_findings(tree: Path, measured: Mapping[str, FileLines]) -> list[Finding]:
+    out = []
+    for path, lines in sorted(measured.items()):
+        text = (tree / path).read_text(encoding="utf-8", errors="replace")
+        for name, first, last in _public_units(path, text, lines.statements):
+            inside = sorted(n for n in lines.statements if first <= n <= last)
+            if name.startswith("_") or not inside or any(n in lines.executed for n in inside):
+                continue
+            out.append(
+                Finding(
+                    id="S1",
+                    severity="suggestion",
+                    category="testing",
+                    title=f"No test runs the added lines of `{name}`",
+                    body=f"The suite executes none of the {len(inside)} added line(s) of `{name}` "
+                    f"({path}:{inside[0]}-{inside[-1]}).",
+                    locations=[Location(path=path, start_line=inside[0], end_line=inside[-1])],
+                    fix=f"Add a test that calls `{name}` and asserts its result.",
+                )
+            )
+    return out
+
+
+def _mutant_findings(probes: Sequence[Probe], mutations: Sequence[Mutation]) -> list[Finding]:
+    out = []
+    for probe, m in zip(probes, mutations, strict=True):
+        if m.outcome != "survived" or probe.mutant.trivial:
+            continue
+        out.append(
+            Finding(
+                id="S1",
+                severity="suggestion",
+                category="testing",
+                title=f"Not pinned by any test: {m.description} at {m.location.label()} "
+                "keeps the suite green",
+                body=f"With this mutation the {m.tests} test(s) that run the line still pass."
+                + (f" (in `{probe.mutant.function}`)" if probe.mutant.function else ""),
+                locations=[m.location],
+                fix="Add an assertion that fails under this mutation.",
+            )
+        )
+    return out[:MAX_MUTANT_FINDINGS]
+
+
+class _Verifier:
+    """One verification: scratch trees, the confined runner, and what it has found so far."""
+
+    def __init__(self, req: VerifyRequest) -> None:
+        self.req = req
+        self.deadline = time.monotonic() + req.budget_s
+        self.head_tree = copy_tree(req.head_tree, req.work / "head")
+        home, tmp = req.work / "home", req.work / "tmp"
+        home.mkdir(parents=True)
+        tmp.mkdir(parents=True)
+        self.confinement = Confinement(
+            writable=(req.work,), memory_bytes=req.settings.memory_mb * 1024 * 1024
+        )
+        self.env = scrubbed_environment(req.environ, req.project, home, tmp, req.settings.env)
+        self.runner = SuiteRunner(req.command, req.project, self.env, self.confinement, req.work)
+        self.pytest = req.command.runner == "pytest"
+        self.added = _added(req.diff)
+        self.python_code = {
+            p: lines for p, lines in self.added.items() if p.endswith(".py") and not is_test_path(p)
+        }
+        self.notes: list[str] = []
+        self.executed: list[ExecutedCommand] = []
+        self.text: list[str] = []
+        self.findings: list[Finding] = []
+        self.broken: list[str] = []
+        self.already: list[str] = []
+
+    def left(self) -> float:
+        """Seconds left of the budget."""
+        return self.deadline - time.monotonic()
+
+    async def _python(self, label: str, *args: str, timeout_s: float = 60) -> Execution:
+        return await execute(
+            label,
+            [self.req.project.python(), *args],
+            cwd=self.head_tree,
+            where=HEAD_COPY,
+            env=self.env,
+            timeout_s=timeout_s,
+            confinement=self.confinement,
+            capture_dir=self.req.work / "output",
+        )
+
+    async def coverage_config(self) -> Path | None:
+        """Our coverage.py configuration when coverage can be measured, else None (noted)."""
+        if not self.pytest:
+            self.notes.append(
+                "Changed-line coverage and mutation probes are measured for pytest suites "
+                f"only; `{self.req.command.text()}` ran without them."
+            )
+            return None
+        if not (self.req.settings.coverage and self.python_code):
+            return None
+        if not (await self._python("coverage.py available", "-c", "import coverage")).passed:
+            self.notes.append(
+                "Changed-line coverage and mutation probes skipped: coverage.py is not "
+                f"installed in {self.req.project.description} (deepreview does not install "
+                "into it)."
+            )
+            return None
+        return coverage_rc(self.req.work, self.head_tree)
+
+    def selection(self) -> list[str]:
+        """The test files to run at the head: all (empty list) unless the suite is large."""
+        if not self.pytest:
+            return []
+        chosen, total = narrowed(self.head_tree, list(self.added))
+        if chosen:
+            self.notes.append(
+                f"The suite has {total} test files; the {len(chosen)} that import a changed "
+                f"module ran, the other {total - len(chosen)} did not."
+            )
+        return chosen
+
+    async def compare_with_base(self, head: SuiteRun, failed: list[str], base_sha: str) -> None:
+        """Run the failing tests at the merge base; blame the change only for those that pass
+        there (or do not exist there)."""
+        base_tree = export_commit(self.req.repo, base_sha, self.req.work / "base")
+        runner = self.req.command.runner
+        if self.pytest:
+            selection = sorted(
+                {node_file(t) for t in failed if (base_tree / node_file(t)).exists()}
+            )
+        else:
+            selection = go_selection(failed) if runner == "go" else []
+        base = None
+        if selection or not self.pytest:
+            base = await self.runner.run(
+                "failing tests at base",
+                base_tree,
+                f"scratch copy of the merge base {base_sha[:12]}",
+                max(self.left(), 30.0),
+                selection,
+            )
+            self.executed.append(base.execution.record)
+        broken = [t for t in failed if _base_outcome(base, t, self.req.command) != "failed"]
+        already = [t for t in failed if t not in broken]
+        if broken:
+            self.findings.append(_broken_finding(broken, head, base_sha, self.head_tree))
+            names = ", ".join(f"`{t}`" for t in broken[:3])
+            self.text.append(
+                f"{len(broken)} test(s) fail at the head and pass at the merge base (or do not "
+                f"exist there): the change breaks {names}."
+            )
+        if already:
+            self.text.append(
+                f"{len(already)} test(s) already fail at the merge base (pre-existing, not "
+                "counted against the change)."
+            )
+        self.broken, self.already = broken, already
+
+    async def measure(self, rc: Path) -> dict[str, FileLines]:
+        """Added statements of the changed Python files and the tests that run them."""
+        report = self.req.work / "coverage.json"
+        export = await self._python(
+            "coverage report", "-m", "coverage", "json", f"--rcfile={rc}", "-o", str(report)
+        )
+        if not (export.passed and report.is_file()):
+            self.notes.append(f"coverage.py gave no report: {tail(export.output.strip(), 300)}")
+            return {}
+        measured = changed_lines(report, self.head_tree, self.python_code)
+        statements = sum(len(fl.statements) for fl in measured.values())
+        ran = sum(len(fl.executed) for fl in measured.values())
+        missing = self.uncovered(measured)
+        self.text.append(
+            f"Changed-line coverage: the tests execute {ran} of the {statements} added "
+            "executable line(s)" + (f"; not run: {_line_list(missing)}." if missing else ".")
+        )
+        self.findings += _uncovered_findings(self.head_tree, measured)
+        return measured
+
+    @staticmethod
+    def uncovered(measured: Mapping[str, FileLines]) -> list[Location]:
+        """Added statements no test executes."""
+        return [
+            Location(path=p, start_line=n)
+            for p, fl in sorted(measured.items())
+            for n in sorted(fl.missing)
+        ]
+
+    async def probe(
+        self, measured: Mapping[str, FileLines], head: SuiteRun, selection: Sequence[str]
+    ) -> list[Mutation]:
+        """Mutation probes of the covered added lines, within the budget."""
+        probes = plan(self.head_tree, measured, head, selection)
+
+        async def run_probe(probe: Probe, timeout: float) -> SuiteRun:
+            return await self.runner.run(
+                "mutant", self.head_tree, HEAD_COPY, timeout, probe.tests, stop_early=True
+            )
+
+        t0 = time.monotonic()
+        mutations = await probe_all(self.head_tree, probes, run_probe, self.deadline)
+        ran = [m for m in mutations if m.outcome != "not run"]
+        caught = sum(m.outcome != "survived" for m in ran)
+        if ran:
+            self.executed.append(
+                ExecutedCommand(
+                    label="mutation probes",
+                    command=f"{len(ran)} runs of the covering tests, one mutant each",
+                    where=HEAD_COPY,
+                    duration_s=round(time.monotonic() - t0, 2),
+                )
+            )
+        self.text.append(
+            f"Of {len(ran)} mutations of the changed lines, the suite caught {caught}."
+        )
+        if len(ran) < len(mutations):
+            self.notes.append(
+                f"{len(mutations) - len(ran)} of {len(mutations)} mutations were not run: the "
+                f"time budget ({self.req.budget_s:g} s) ran out."
+            )
+        self.findings += _mutant_findings(probes, mutations)
+        return mutations
+
+
+async def verify_change(req: VerifyRequest) -> VerifyOutcome:
+    """Run the verification within `req.budget_s`."""
+    v = _Verifier(req)
+    rc = await v.coverage_config()
+    selection = v.selection()
+    head = await v.runner.run(
+        "tests at head", v.head_tree, HEAD_COPY, v.left() * HEAD_SHARE, selection, coverage_rc=rc
+    )
+    v.executed.append(head.execution.record)
+    v.text.append(
+        f"Ran `{head.execution.record.command}` at the head in a sandboxed scratch copy: "
+        f"{_counts(head)}."
+    )
+    if head.execution.record.timed_out:
+        v.notes.append("The test run at the head hit its time limit; its results are partial.")
+    failed = head.failed()
+    if failed and req.base_sha:
+        await v.compare_with_base(head, failed, req.base_sha)
+    measured = await v.measure(rc) if rc is not None else {}
+    mutations: list[Mutation] = []
+    if measured and req.settings.mutations:
+        mutations = await v.probe(measured, head, selection)
+    statements = sum(len(fl.statements) for fl in measured.values())
+    verification = Verification(
+        command=req.command.text(),
+        environment=req.project.description,
+        isolation=head.execution.isolation,
+        executed=v.executed,
+        broken_by_change=v.broken,
+        failing_at_base=v.already,
+        added_lines=statements if measured else None,
+        covered_lines=sum(len(fl.executed) for fl in measured.values()) if measured else None,
+        uncovered=v.uncovered(measured),
+        mutations=mutations,
+        rubric=_rubric(v.head_tree, measured, mutations),
+        notes=v.notes,
+    )
+    return VerifyOutcome(verification, v.findings, " ".join(v.text))
+
+
+def _base_outcome(base: SuiteRun | None, test_id: str, command: SuiteCommand) -> str:
+    """ "failed", "passed" or "absent" for `test_id` in the base run."""
+    if base is None:
+        return "absent"
+    if command.runner in ("pytest", "go"):
+        result = base.results.get(test_id)
+        if result is None:
+            return "absent"
+        return "failed" if result.outcome == "failed" else "passed"
+    return "passed" if base.execution.passed else "failed"
+
+
+def _counts(run: SuiteRun) -> str:
+    if not run.results:
+        code = run.execution.record.exit_code
+        return "timed out" if run.execution.record.timed_out else f"exit code {code}"
+    by: dict[str, int] = {}
+    for r in run.results.values():
+        by[r.outcome] = by.get(r.outcome, 0) + 1
+    return ", ".join(f"{n} {o}" for o, n in sorted(by.items(), key=lambda kv: kv[0] != "passed"))
+
+
+def _line_list(locations: Sequence[Location], limit: int = 8) -> str:
+    shown = ", ".join(f"`{loc.label()}`" for loc in locations[:limit])
+    return shown + (f" and {len(locations) - limit} more" if len(locations) > limit else "")

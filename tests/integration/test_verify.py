@@ -1,0 +1,221 @@
+"""The `verify` reviewer on real repositories: the project's tests really run (in deepreview's
+development virtualenv, standing in for the project's own), at the head and the merge base."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from deepreview.config import Config, VerifyConfig
+from deepreview.pipeline import ReviewOptions, review
+from deepreview.schema import AgentRun, Report, Verification
+from tests.repo_factory import commit, git, make_repo
+
+CLAMP = """def clamp(x, lo, hi):
+    if x < lo:
+        return lo
+    if x > hi:
+        return hi
+    return x
+"""
+CLAMP_TESTS = """from calc import clamp
+
+
+def test_low():
+    assert clamp(-1, 0, 10) == 0
+
+
+def test_high():
+    assert clamp(11, 0, 10) == 10
+"""
+PYPROJECT = '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+SECRET = "s3cr3t-value-that-must-not-leak"
+
+
+def project(tmp_path: Path, tests: str = CLAMP_TESTS) -> Path:
+    """A small Python project (src layout, pytest) on main, with branch `feature` checked out."""
+    repo = make_repo(
+        tmp_path / "proj",
+        {"pyproject.toml": PYPROJECT, "src/calc/__init__.py": CLAMP, "tests/test_calc.py": tests},
+    )
+    git(repo, "checkout", "-q", "-b", "feature")
+    return repo
+
+
+def run_verify(repo: Path, tmp_path: Path, **settings: object) -> tuple[Report, AgentRun]:
+    environ = {
+        "PATH": "/usr/bin:/bin",
+        "VIRTUAL_ENV": sys.prefix,
+        "DEPLOY_TOKEN": SECRET,
+        "DATABASE_URL": f"postgres://u:{SECRET}@db/x",
+    }
+    result = review(
+        ReviewOptions(
+            cwd=repo,
+            agents=["verify"],
+            config=Config(verify=VerifyConfig(**settings)),  # type: ignore[arg-type]
+            output_dir=tmp_path / "out",
+            formats=("md", "json"),
+            environ=environ,
+            keep_history=False,
+        )
+    )
+    run = next(r for r in result.report.runs if r.agent == "verify")
+    return result.report, run
+
+
+def verification(run: AgentRun) -> Verification:
+    assert run.status == "ok", run.reason
+    assert run.verification is not None
+    return run.verification
+
+
+def test_a_change_that_breaks_a_test_is_a_blocking_finding(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    commit(repo, {"src/calc/__init__.py": CLAMP.replace("return hi\n", "return hi - 1\n")}, "x")
+    report, run = run_verify(repo, tmp_path)
+    v = verification(run)
+    assert v.broken_by_change == ["tests/test_calc.py::test_high"]
+    assert v.failing_at_base == []
+    labels = [e.label for e in v.executed]
+    assert labels == ["tests at head", "failing tests at base"]
+    assert [e.exit_code for e in v.executed] == [1, 0]
+    assert "merge base" in v.executed[1].where
+    (finding,) = [f for f in report.findings if f.agents == ["verify"]]
+    assert finding.severity == "critical"
+    assert "test_high" in finding.title and "fails at head, passes at base" in finding.title
+    assert "assert 9 == 10" in finding.body
+    assert report.verdict.decision == "Rework"
+    testing = " ".join(t.text for t in report.testing)
+    assert "1 passed, 1 failed" in testing
+
+
+def test_a_test_already_failing_at_base_is_pre_existing(tmp_path: Path) -> None:
+    broken_tests = CLAMP_TESTS + "\n\ndef test_old():\n    assert clamp(5, 0, 10) == 6\n"
+    repo = project(tmp_path, broken_tests)
+    commit(repo, {"src/calc/__init__.py": CLAMP + "\n\nLIMIT = 3\n"}, "add a constant")
+    report, run = run_verify(repo, tmp_path)
+    v = verification(run)
+    assert v.failing_at_base == ["tests/test_calc.py::test_old"]
+    assert v.broken_by_change == []
+    assert not [f for f in report.findings if f.severity == "critical"]
+    assert "already fail at the merge base (pre-existing" in run.review.testing  # type: ignore[union-attr]
+
+
+def test_coverage_and_mutations_of_the_changed_lines(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    double = "\n\ndef double(x):\n    if x > 100:\n        return x\n    return x * 2\n"
+    tests = CLAMP_TESTS + "\n\ndef test_double():\n    from calc import double\n\n"
+    tests += "    assert double(3) == 6\n"
+    commit(repo, {"src/calc/__init__.py": CLAMP + double, "tests/test_calc.py": tests}, "double")
+    report, run = run_verify(repo, tmp_path)
+    v = verification(run)
+    assert (v.added_lines, v.covered_lines) == (4, 3)  # the `def` line runs at import
+    assert [loc.label() for loc in v.uncovered] == ["src/calc/__init__.py:11"]
+    outcomes = {m.description: m.outcome for m in v.mutations}
+    assert outcomes == {
+        "`if x > 100` → `if not (x > 100)`": "caught",
+        "`x > 100` → `x >= 100`": "survived",
+        "`return x * 2` → `return None`": "caught",
+    }
+    assert all(m.tests == 1 for m in v.mutations)  # only the covering test ran
+    (row,) = v.rubric
+    assert (row.subject, row.status) == ("`double`", "Not pinned")
+    titles = [f.title for f in report.findings]
+    assert (
+        "Not pinned by any test: `x > 100` → `x >= 100` at src/calc/__init__.py:10 keeps the "
+        "suite green" in titles
+    )
+    assert "Of 3 mutations of the changed lines, the suite caught 2." in run.review.testing  # type: ignore[union-attr]
+
+
+def test_tests_run_without_secrets_and_outside_the_checkout(tmp_path: Path) -> None:
+    probe = """import os
+from pathlib import Path
+
+
+def test_environment_is_scrubbed():
+    assert "DEPLOY_TOKEN" not in os.environ
+    assert "DATABASE_URL" not in os.environ
+    assert Path.cwd().name == "head"
+    assert Path(os.environ["HOME"]).parent == Path.cwd().parent
+"""
+    repo = project(tmp_path)
+    commit(repo, {"tests/test_env.py": probe}, "environment test")
+    report, run = run_verify(repo, tmp_path)
+    v = verification(run)
+    assert v.broken_by_change == []
+    assert "3 passed" in run.review.testing  # type: ignore[union-attr]
+    assert SECRET not in (tmp_path / "out").joinpath(f"{report.id}.json").read_text()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_pull_request_is_not_executed_unless_asked(tmp_path: Path) -> None:
+    import asyncio
+
+    from deepreview.agents.verify import PR_OFF, VerifyAgent
+    from deepreview.context import ReviewContext
+    from deepreview.diff import parse_diff
+    from deepreview.schema import ReportTarget
+
+    repo = project(tmp_path)
+    ctx = ReviewContext(
+        repo_root=repo,
+        worktree=repo,
+        diff=parse_diff(""),
+        target=ReportTarget(kind="pr"),
+        base_sha=None,
+        run_dir=tmp_path / "run",
+    )
+    run = asyncio.run(VerifyAgent().run(ctx))
+    assert (run.status, run.reason) == ("skipped", PR_OFF)
+
+
+def test_no_test_command_means_verify_is_skipped(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "plain", {"README.md": "hi\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, {"notes.txt": "more\n"}, "notes")
+    _, run = run_verify(repo, tmp_path)
+    assert (run.status, run.reason) == ("skipped", "no test command configured or detected")
+
+
+def test_a_configured_command_that_fails_only_at_head(tmp_path: Path) -> None:
+    check = "import sys\nsys.exit(0 if open('VERSION').read().strip() == '1' else 3)\n"
+    repo = make_repo(tmp_path / "cfg", {"VERSION": "1\n", "check.py": check})
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, {"VERSION": "2\n"}, "bump")
+    report, run = run_verify(repo, tmp_path, command=["python", "check.py"])
+    v = verification(run)
+    assert [e.exit_code for e in v.executed] == [3, 0]
+    assert v.broken_by_change == ["python check.py"]
+    assert "pytest suites only" in " ".join(v.notes)
+    assert report.verdict.decision == "Rework"
+
+
+def test_a_small_budget_leaves_mutations_unrun_and_says_so(tmp_path: Path) -> None:
+    repo = project(tmp_path)
+    body = "".join(f"\n\ndef f{i}(x):\n    return x + {i}\n" for i in range(6))
+    tests = CLAMP_TESTS + "".join(
+        f"\n\ndef test_f{i}():\n    from calc import f{i}\n\n    assert f{i}(1) == {i + 1}\n"
+        for i in range(6)
+    )
+    commit(repo, {"src/calc/__init__.py": CLAMP + body, "tests/test_calc.py": tests}, "f")
+    _, run = run_verify(repo, tmp_path, budget_s=12)
+    v = verification(run)
+    not_run = [m for m in v.mutations if m.outcome == "not run"]
+    assert not_run, v.mutations
+    assert any("were not run: the time budget (12 s) ran out" in n for n in v.notes)
+    report_json = json.loads(run.model_dump_json())
+    assert report_json["verification"]["mutations"]
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_verify_flag(tmp_path: Path, flag: bool) -> None:
+    from deepreview.pipeline import _with_verify
+
+    config = _with_verify(Config(), ReviewOptions(cwd=tmp_path, verify=flag))
+    assert config.verify.pull_requests is flag
+    assert config.agent_config("verify").enabled is flag
