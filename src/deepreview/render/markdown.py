@@ -15,6 +15,7 @@ from deepreview.render.outline import (
     Code,
     CommitsCell,
     DesignSection,
+    ExecutedBlock,
     FeedbackSection,
     FindingItem,
     FindingsSection,
@@ -265,7 +266,19 @@ def _assessment(section: AssessmentSection) -> str:
         if section.more_commits:
             listed.append(f"… and {section.more_commits} more ({IN_JSON})")
         blocks.append(f"**All {total} commits:**\n\n" + _bullets(listed))
+    if section.executed is not None:
+        blocks.append(_executed(section.executed))
     return _section(section.title, "\n\n".join(blocks))
+
+
+def _executed(block: ExecutedBlock) -> str:
+    parts = ["### Executed by deepreview", _bullets(block.facts)]
+    parts.append(_table(block.commands.header, block.commands.rows))
+    if block.rubric is not None:
+        parts += ["### Testing rubric", _table(block.rubric.header, block.rubric.rows)]
+    if block.notes:
+        parts.append(_bullets(block.notes))
+    return "\n\n".join(parts)
 
 
 def _limitations(section: LimitationsSection) -> str:

@@ -29,6 +29,7 @@ from deepreview.schema import (
     ConsolidatedFinding,
     DeclinedFinding,
     DroppedFinding,
+    ExecutedCommand,
     FeedbackComment,
     PriorFinding,
     ReconciliationEntry,
@@ -214,6 +215,25 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A small table of Markdown-inline cells."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class ExecutedBlock:
+    """What deepreview executed itself (the `verify` reviewer): where and under what isolation,
+    each command, and the testing rubric of the changed units."""
+
+    facts: tuple[str, ...]
+    commands: Table
+    rubric: Table | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AssessmentSection:
     """Testing, documentation or commit-structure paragraphs, one per agent."""
 
@@ -222,6 +242,7 @@ class AssessmentSection:
     paragraphs: tuple[Assessment, ...]
     commits: tuple[CommitRef, ...] = ()
     more_commits: int = 0
+    executed: ExecutedBlock | None = None
 
 
 @dataclass(frozen=True)
@@ -336,7 +357,7 @@ def outline(report: Report) -> Outline:
             tuple(report.strengths),
             tuple(report.pre_existing),
         ),
-        _assessment(report, "Testing Assessment", report.testing),
+        _assessment(report, "Testing Assessment", report.testing, executed_block(report)),
         _assessment(report, "Documentation Assessment", report.documentation),
         _commit_structure(report),
         LimitationsSection(
@@ -481,13 +502,57 @@ def _findings(report: Report, severity: Severity) -> FindingsSection:
     return FindingsSection(SEVERITY_SECTIONS[severity], severity, items, brief, more)
 
 
-def _assessment(report: Report, title: str, texts: Sequence[AttributedText]) -> AssessmentSection:
+def _assessment(
+    report: Report,
+    title: str,
+    texts: Sequence[AttributedText],
+    executed: ExecutedBlock | None = None,
+) -> AssessmentSection:
     paragraphs = tuple(
         Assessment(t.agent, agent_display(report, t.agent), clip(t.text.strip()))
         for t in texts
         if t.text.strip()
     )
-    return AssessmentSection(title, paragraphs)
+    return AssessmentSection(title, paragraphs, executed=executed)
+
+
+def _exit(command: ExecutedCommand) -> str:
+    if command.timed_out:
+        return "timed out"
+    return "—" if command.exit_code is None else str(command.exit_code)
+
+
+def executed_block(report: Report) -> ExecutedBlock | None:
+    """The Testing Assessment's "Executed" facts, from the run that executed the tests."""
+    v = next((r.verification for r in report.runs if r.verification is not None), None)
+    if v is None:
+        return None
+    facts = [f"Test command: `{v.command}`", f"Environment: {v.environment}"]
+    facts.append(f"Isolation: {v.isolation}")
+    if v.added_lines is not None:
+        facts.append(
+            f"Changed-line coverage: {v.covered_lines} of {v.added_lines} added executable lines"
+        )
+    ran = [m for m in v.mutations if m.outcome != "not run"]
+    if ran:
+        caught = sum(m.outcome != "survived" for m in ran)
+        facts.append(f"Of {len(ran)} mutations of the changed lines, the suite caught {caught}")
+    commands = Table(
+        ("Command", "Purpose", "Where", "Exit", "Duration"),
+        tuple(
+            (f"`{c.command}`", c.label, c.where, _exit(c), f"{c.duration_s:g} s")
+            for c in v.executed
+        ),
+    )
+    rubric = (
+        Table(
+            ("Unit", "Location", "Status", "Evidence"),
+            tuple((r.subject, f"`{r.location.label()}`", r.status, r.note) for r in v.rubric),
+        )
+        if v.rubric
+        else None
+    )
+    return ExecutedBlock(tuple(facts), commands, rubric, tuple(v.notes))
 
 
 # --------------------------------------------------------------------------- retro

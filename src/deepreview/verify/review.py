@@ -177,7 +177,7 @@ def _broken_finding(broken: Sequence[str], head: SuiteRun, base_sha: str, tree: 
         title=f"The change breaks {names}: fails at head, passes at base",
         body=(
             f"{len(broken)} test(s) fail at the head and pass at the merge base "
-            f"{base_sha[:12]}, both run by deepreview in sandboxed scratch copies.\n\n"
+            f"{base_sha[:12]}, both run by deepreview in scratch copies.\n\n"
             + "\n\n".join(quoted)
             + more
         ),
@@ -416,8 +416,7 @@ async def verify_change(req: VerifyRequest) -> VerifyOutcome:
     )
     v.executed.append(head.execution.record)
     v.text.append(
-        f"Ran `{head.execution.record.command}` at the head in a sandboxed scratch copy: "
-        f"{_counts(head)}."
+        f"Ran `{head.execution.record.command}` at the head in a scratch copy: {_counts(head)}."
     )
     if head.execution.record.timed_out:
         v.notes.append("The test run at the head hit its time limit; its results are partial.")
