@@ -88,6 +88,7 @@ def test_a_change_that_breaks_a_test_is_a_blocking_finding(tmp_path: Path) -> No
     assert finding.severity == "critical"
     assert "test_high" in finding.title and "fails at head, passes at base" in finding.title
     assert "assert 9 == 10" in finding.body
+    assert [loc.label() for loc in finding.locations] == ["src/calc/__init__.py:5"]
     assert report.verdict.decision == "Rework"
     testing = " ".join(t.text for t in report.testing)
     assert "1 passed, 1 failed" in testing

@@ -161,14 +161,35 @@ def _rubric(
     return rows
 
 
-def _broken_finding(broken: Sequence[str], head: SuiteRun, base_sha: str, tree: Path) -> Finding:
+def _first_run(lines: frozenset[int]) -> tuple[int, int]:
+    start = end = min(lines)
+    while end + 1 in lines:
+        end += 1
+    return start, end
+
+
+def blamed_locations(added: Mapping[str, frozenset[int]], messages: str) -> list[Location]:
+    """Where a test broken by the change points: the first added lines of the changed files,
+    files named in the failure output first, code before tests; at most three."""
+    ranked = sorted(added, key=lambda p: (p not in messages, is_test_path(p), p))
+    out = []
+    for path in ranked[:3]:
+        start, end = _first_run(added[path])
+        out.append(Location(path=path, start_line=start, end_line=end))
+    return out
+
+
+def _broken_finding(
+    broken: Sequence[str], head: SuiteRun, base_sha: str, added: Mapping[str, frozenset[int]]
+) -> Finding:
     quoted = []
+    messages = []
     for test_id in broken[:MAX_QUOTED]:
         result = head.results.get(test_id)
         message = result.message if result else tail(head.execution.output, 1500)
+        messages.append(message)
         quoted.append(f"`{test_id}`:\n\n```text\n{tail(message.strip(), 1500)}\n```")
     more = f"\n\n…and {len(broken) - MAX_QUOTED} more." if len(broken) > MAX_QUOTED else ""
-    first = node_file(broken[0])
     names = ", ".join(f"`{t}`" for t in broken[:3]) + (" …" if len(broken) > 3 else "")
     return Finding(
         id="C1",
@@ -177,11 +198,10 @@ def _broken_finding(broken: Sequence[str], head: SuiteRun, base_sha: str, tree: 
         title=f"The change breaks {names}: fails at head, passes at base",
         body=(
             f"{len(broken)} test(s) fail at the head and pass at the merge base "
-            f"{base_sha[:12]}, both run by deepreview in scratch copies.\n\n"
-            + "\n\n".join(quoted)
-            + more
+            f"{base_sha[:12]}, both run by deepreview in scratch copies; the locations are "
+            "the change's first added lines in the files involved.\n\n" + "\n\n".join(quoted) + more
         ),
-        locations=[Location(path=first)] if (tree / first).is_file() else [],
+        locations=blamed_locations(added, "\n".join(messages)),
         fix="Make the failing tests pass again, or change them if the new behaviour is intended.",
     )
 
@@ -328,7 +348,7 @@ class _Verifier:
         broken = [t for t in failed if _base_outcome(base, t, self.req.command) != "failed"]
         already = [t for t in failed if t not in broken]
         if broken:
-            self.findings.append(_broken_finding(broken, head, base_sha, self.head_tree))
+            self.findings.append(_broken_finding(broken, head, base_sha, self.added))
             names = ", ".join(f"`{t}`" for t in broken[:3])
             self.text.append(
                 f"{len(broken)} test(s) fail at the head and pass at the merge base (or do not "
