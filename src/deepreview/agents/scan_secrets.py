@@ -33,7 +33,12 @@ _TOKEN_HINT = re.compile(
 )
 _NAME_HINT = re.compile(r"(?i)key|secret|token|passw|pwd|credential|auth(?!or)")
 
-_NAME = r"[A-Za-z0-9_.-]*(?:key|secret|token|passw(?:or)?d|pwd|credential|auth(?!or))[A-Za-z0-9_]*"
+#: A name starts at a token boundary and is bounded on both sides of its keyword, so matching
+#: a line is linear in its length (unbounded runs backtrack quadratically on long tokens).
+_NAME = (
+    r"(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,64}"
+    r"(?:key|secret|token|passw(?:or)?d|pwd|credential|auth(?!or))[A-Za-z0-9_]{0,64}"
+)
 #: Values that are addresses, not credentials.
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)*$")
 #: Quotes may be backslash-escaped, as in a tool's JSON output quoting the line.
