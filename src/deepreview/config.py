@@ -32,6 +32,11 @@ class AgentConfig(BaseModel):
     base_url: str | None = None
     display_name: str | None = None
     max_prompt_tokens: int | None = Field(default=None, gt=0)
+    state_paths: list[str] | None = Field(
+        default=None,
+        description="Files and folders (relative to HOME) a CLI agent may write besides its "
+        "worktree and TMPDIR; the default is every AI CLI's state folders.",
+    )
 
 
 class VerifyConfig(BaseModel):

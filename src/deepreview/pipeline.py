@@ -220,6 +220,13 @@ def _change_notes(
     return notes
 
 
+def _sandbox_notes(runs: Sequence[AgentRun]) -> list[str]:
+    """One note per agent that ran in a sandbox: which confinement was in force."""
+    return [
+        f"Sandbox of {r.display_name}: {r.sandbox}." for r in runs if r.sandbox and not r.cached
+    ]
+
+
 def _priced(runs: Sequence[AgentRun], config: Config) -> list[AgentRun]:
     """Costs from the configured price table, for models it names."""
     if not config.prices:
@@ -358,7 +365,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             )
             runs = _unique_display_names([*_priced(runs, config), *selection.skipped])
             runs = [_bounded_output(run) for run in runs]
-            notes += _change_notes(repo, wt, before, runs)
+            notes += _sandbox_notes(runs) + _change_notes(repo, wt, before, runs)
             result = consolidate(
                 ConsolidationInput(
                     runs=runs,

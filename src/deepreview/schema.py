@@ -210,6 +210,7 @@ class AgentRun(Model):
     raw_output: str = ""
     review: AgentReview | None = None
     cached: bool = False
+    sandbox: str | None = Field(default=None, description="The confinement the agent ran under.")
     notes: list[str] = Field(default_factory=list, description="Warnings worth showing.")
     verification: Verification | None = Field(
         default=None, description="What the `verify` reviewer executed (only that agent)."

@@ -31,7 +31,9 @@ def settle(batch: list[int]) -> int:
 
 
 class Cli:
-    """Runs `python -m deepreview` with the fakes on PATH and TMPDIR pointed at `tmp`."""
+    """Runs `python -m deepreview` with the fakes on PATH, TMPDIR pointed at `tmp` and HOME at
+    `home`. Fakes write what they observe to files in `logs` (`home/.cache/fakes`): agents are
+    sandboxed, and the cache is one of the few folders outside their worktree they may write."""
 
     def __init__(self, root: Path) -> None:
         self.bin = root / "bin"
@@ -40,6 +42,8 @@ class Cli:
         self.tmp = root / "tmp"
         self.tmp.mkdir()
         self.out = root / "out"
+        self.logs = root / "home" / ".cache" / "fakes"
+        self.logs.mkdir(parents=True)
         self.env = {
             k: v
             for k, v in os.environ.items()
@@ -47,6 +51,7 @@ class Cli:
         }
         self.env["PATH"] = os.pathsep.join([str(self.bin), str(FAKES_DIR), os.environ["PATH"]])
         self.env["TMPDIR"] = str(self.tmp)
+        self.env["HOME"] = str(root / "home")
 
     def argv(self, *args: str) -> list[str]:
         """The command line of `deepreview review ARGS` writing to `self.out`."""

@@ -56,7 +56,7 @@ OUT_OF_SCHEMA = {
 def test_a_hanging_agent_is_killed_with_its_children(cli: Cli, repo: Path, tmp_path: Path) -> None:
     config = tmp_path / "deepreview.toml"
     config.write_text("[agent.claude]\ntimeout_s = 2\n")
-    pids = tmp_path / "pids"
+    pids = cli.logs / "pids"
     t0 = time.monotonic()
     proc = cli.review(
         repo,

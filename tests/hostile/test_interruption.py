@@ -25,7 +25,7 @@ def wait_for(condition: object, what: str, timeout: float = 30) -> None:
 def test_interrupt_cleans_up_and_keeps_the_finished_agent(
     cli: Cli, repo: Path, tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
-    pids, calls, log = tmp_path / "pids", tmp_path / "codex-calls", tmp_path / "stderr"
+    pids, calls, log = cli.logs / "pids", cli.logs / "codex-calls", tmp_path / "stderr"
     env = {
         **cli.env,
         "HOSTILE_MODE": "hang",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,22 +40,28 @@ def change_notes(report: dict[str, object]) -> list[str]:
     return [n for n in notes if "changed while agents ran" in n]
 
 
-def test_an_agent_that_writes_files_is_caught(cli: Cli, repo: Path) -> None:
+def test_an_agent_cannot_write_outside_its_worktree(cli: Cli, repo: Path, tmp_path: Path) -> None:
     readme = (repo / "README.md").read_text()
-    proc = cli.review(repo, "--agent", "claude", "--agent", "scan", env={"HOSTILE_MODE": "tamper"})
+    outside = tmp_path / "outside.txt"
+    env = {"HOSTILE_MODE": "tamper", "HOSTILE_OUTSIDE": str(outside)}
+    proc = cli.review(repo, "--agent", "claude", "--agent", "scan", env=env)
     assert proc.returncode == 0, proc.stderr
+    # the checkout lies under the system temp folder, and still every write to it was refused
+    assert repo.is_relative_to(Path(tempfile.gettempdir()))
     report = cli.report()
-    checkout, worktree = change_notes(report)
-    assert checkout.startswith(f"The checkout {repo} changed while agents ran")
-    assert "`PWNED.txt`, `README.md`" in checkout and "agents that ran: Claude" in checkout
+    claude = run_of(report, "claude")
+    assert claude["status"] == "ok"
+    denied = "denied: checkout write, checkout rewrite, checkout delete, outside write"
+    assert claude["review"]["summary"] == denied  # its worktree and TMPDIR writes succeeded
+    assert not outside.exists() and (repo / "README.md").read_text() == readme
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    (worktree,) = change_notes(report)
     assert worktree.startswith("The review worktree changed while agents ran")
     assert "`AGENT_WAS_HERE.txt`, `README.md`" in worktree
-    md = next(cli.out.glob("*.md")).read_text(encoding="utf-8")
-    assert "PWNED.txt" in md
-    # what the agent wrote by absolute path is all that changed: deepreview itself wrote nothing
-    status = git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()
-    assert sorted(line.strip() for line in status) == ["?? PWNED.txt", "M README.md"]
-    assert readme != (repo / "README.md").read_text()
+    (sandbox,) = [n for n in report["notes"] if n.startswith("Sandbox of Claude")]
+    assert "Landlock ABI" in sandbox and "writes only to" in sandbox
+    assert str(repo) not in sandbox.split("writes only to", 1)[1]
+    assert "Sandbox of Claude" in next(cli.out.glob("*.md")).read_text(encoding="utf-8")
     assert len(git(repo, "worktree", "list").splitlines()) == 1
 
 
@@ -123,7 +130,7 @@ def test_an_approving_summary_does_not_outvote_a_critical_finding(
 def test_secrets_never_reach_reports_cache_or_logs(
     cli: Cli, repo: Path, tmp_path: Path, mode: str
 ) -> None:
-    seen_by_claude, codex_log = tmp_path / "claude-env", tmp_path / "codex-log"
+    seen_by_claude, codex_log = cli.logs / "claude-env", cli.logs / "codex-log"
     env = {
         **SECRETS,
         "HOSTILE_MODE": mode,

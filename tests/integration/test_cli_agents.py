@@ -84,11 +84,13 @@ def ctx(
     repo, base, diff_text = change
     review_file = tmp_path / "review.json"
     review_file.write_text(json.dumps(REVIEW))
-    env = {**fake_cli_env, **SECRETS, "CLAUDECODE": "1"}
+    logs = tmp_path / "home" / ".cache"  # agents are sandboxed: a state folder is writable
+    logs.mkdir(parents=True)
+    env = {**fake_cli_env, **SECRETS, "CLAUDECODE": "1", "HOME": str(tmp_path / "home")}
     for agent in ("CLAUDE", "CODEX", "GEMINI"):
         env[f"FAKE_{agent}_REVIEW"] = str(review_file)
         env[f"FAKE_{agent}_READS"] = "app.py,util/helpers.py,missing.py"
-        env[f"FAKE_{agent}_LOG"] = str(tmp_path / f"{agent.lower()}.log")
+        env[f"FAKE_{agent}_LOG"] = str(logs / f"{agent.lower()}.log")
     diff_file = tmp_path / "change.diff"
     diff_file.write_text(diff_text, encoding="utf-8")
     return ReviewContext(
@@ -247,7 +249,7 @@ def test_version_is_asked_once_per_executable(ctx: ReviewContext, tmp_path: Path
     bin_dir.mkdir()
     for name in ("claude", "fakelib.py"):
         shutil.copy2(FAKES_DIR / name, bin_dir / name)
-    calls = tmp_path / "calls.txt"
+    calls = tmp_path / "home" / ".cache" / "calls.txt"
     env = {"PATH": f"{bin_dir}{os.pathsep}{ctx.env['PATH']}", "FAKE_CLAUDE_CALLS": str(calls)}
     first, second = run(ClaudeAgent(), ctx, **env), run(ClaudeAgent(), ctx, **env)
     assert first.version == second.version == "2.1.240"
@@ -261,7 +263,7 @@ def test_version_is_remembered_across_runs_until_the_binary_changes(
     bin_dir.mkdir()
     for name in ("claude", "fakelib.py"):
         shutil.copy2(FAKES_DIR / name, bin_dir / name)
-    calls = tmp_path / "calls.txt"
+    calls = tmp_path / "home" / ".cache" / "calls.txt"
     env = {"PATH": f"{bin_dir}{os.pathsep}{ctx.env['PATH']}", "FAKE_CLAUDE_CALLS": str(calls)}
     run(ClaudeAgent(), ctx, **env)
     CliAgent._versions.clear()  # as in a new process

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from deepreview.agents.base import AgentBase, AgentKind, agent_environment, current_environment
 from deepreview.agents.naming import display_name_for_model
 from deepreview.agents.process import BinaryNotFoundError, ProcessResult, run_process
+from deepreview.agents.sandbox import DEFAULT_STATE_PATHS, Confined, agent_policy, confine
 from deepreview.agents.versions import known_version, remember_version
 from deepreview.context import ReviewContext
 from deepreview.parse import parse_review
@@ -194,11 +195,12 @@ class CliAgent(AgentBase):
             ctx, include_content=False, budget_tokens=self.config.max_prompt_tokens
         )
         call = self.invocation(ctx, prompt, executable)
+        sandbox = self._sandbox(call.argv, ctx, env)
         try:
             version, result = await asyncio.gather(
                 self._version(executable, env, ctx),
                 run_process(
-                    call.argv,
+                    sandbox.argv,
                     cwd=ctx.worktree,
                     env=env,
                     stdin=call.stdin,
@@ -209,7 +211,25 @@ class CliAgent(AgentBase):
             )
         except BinaryNotFoundError:
             return self._failed(started, "not installed")
-        return self._finish(started, version, result, ctx, prompt)
+        run = self._finish(started, version, result, ctx, prompt)
+        return run.model_copy(update={"sandbox": sandbox.description})
+
+    def scratch(self, ctx: ReviewContext) -> Path:
+        """The agent's private writable folder: its TMPDIR, and where it writes files for us."""
+        path = ctx.run_dir / f"{self.name}.tmp"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _sandbox(self, argv: list[str], ctx: ReviewContext, env: dict[str, str]) -> Confined:
+        """`argv` confined to the worktree, the agent's scratch folder (its TMPDIR, set in
+        `env`) and the CLI's state folders."""
+        tmpdir = self.scratch(ctx)
+        env.update(TMPDIR=str(tmpdir), TMP=str(tmpdir), TEMP=str(tmpdir))
+        state = self.config.state_paths
+        policy = agent_policy(
+            ctx.worktree, tmpdir, env, DEFAULT_STATE_PATHS if state is None else state
+        )
+        return confine(argv, policy)
 
     def _finish(
         self,

@@ -62,7 +62,7 @@ class CodexAgent(CliAgent):
     )
 
     def _files(self, ctx: ReviewContext) -> tuple[Path, Path]:
-        return ctx.run_dir / f"{self.name}.schema.json", ctx.run_dir / f"{self.name}.answer.txt"
+        return ctx.run_dir / f"{self.name}.schema.json", self.scratch(ctx) / "answer.txt"
 
     def invocation(self, ctx: ReviewContext, prompt: Prompt, executable: str) -> Invocation:
         """`codex exec --json -s read-only ... -`; writes the schema, clears the answer file."""
