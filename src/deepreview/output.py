@@ -61,12 +61,38 @@ def write_report(report: Report, out_dir: Path, formats: Sequence[str]) -> dict[
     return {fmt: path for fmt, (_, path) in staged.items()}
 
 
-def write_index(out_dir: Path, reports: Sequence[Report], repo: str | None = None) -> Path:
-    """(Re)write `out_dir/index.html`: every report with a page in `out_dir`, newest first."""
-    from deepreview.render.index import IndexEntry, render_index  # HTML only when asked for
+#: What marks an index page as ours: one written by anything else is never replaced.
+GENERATOR_MARK = '<meta name="generator" content="deepreview'
 
+
+def reports_in(out_dir: Path) -> list[Report]:
+    """The reports whose JSON form is in `out_dir` (other JSON files are passed over)."""
+    found: list[Report] = []
+    for path in sorted(out_dir.glob("*.json")):
+        try:
+            found.append(Report.model_validate_json(path.read_bytes()))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def write_index(out_dir: Path, reports: Sequence[Report], repo: str | None = None) -> Path | None:
+    """(Re)write `out_dir/index.html`: every report with a page in `out_dir`, newest first.
+    None when an `index.html` that deepreview did not write is there: it is left alone."""
+    from deepreview.render.index import IndexEntry, render_index
+
+    path = out_dir / "index.html"
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            if GENERATOR_MARK not in fh.read(4_096):
+                return None
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    unique = {report.id: report for report in reports}
     entries: list[IndexEntry] = []
-    for report in reports:
+    for report in unique.values():
         page = next(
             (
                 f"{report.id}{ext}"
@@ -78,7 +104,6 @@ def write_index(out_dir: Path, reports: Sequence[Report], repo: str | None = Non
         if page is not None:
             entries.append(IndexEntry.of(report, page))
     entries.sort(key=lambda e: (e.created_at, e.report_id), reverse=True)
-    path = out_dir / "index.html"
     try:
         os.replace(stage(path, render_index(entries, repo=repo)), path)
     except OSError as exc:

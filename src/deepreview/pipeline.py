@@ -29,8 +29,9 @@ from deepreview.diff_filter import (
     skipped_files,
     write_kept,
 )
+from deepreview.fix_check import with_applicable_fixes
 from deepreview.forge.registry import web_links
-from deepreview.output import write_index, write_report
+from deepreview.output import reports_in, write_index, write_report
 from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
@@ -260,6 +261,13 @@ def _filtered(
     return kept, target.model_copy(update=update)
 
 
+def _earlier_reports(store: Store | None, out_dir: Path) -> list[Report]:
+    """The reports the index lists besides the new one: the history's, else those in `out_dir`."""
+    if store is None:
+        return reports_in(out_dir)
+    return [store.report(r.id) for r in store.reviews()]
+
+
 def _all(n: int) -> str:
     return "the one changed file is" if n == 1 else f"all {n} changed files are"
 
@@ -376,7 +384,8 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                     counted_scopes=frozenset(config.verdict_scopes),
                 )
             )
-        findings, prior_outcome = match_rounds(result.findings, series.prior, runs)
+            checked = with_applicable_fixes(result.findings, wt)
+        findings, prior_outcome = match_rounds(checked, series.prior, runs)
         if not any(r.kind == "ai" for r in runs):
             notes.append(NO_AI_NOTE)
         notes += [f"Diff: {e}" for e in diff.errors[:20]]
@@ -400,9 +409,11 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         paths = write_report(report, out_dir, options.formats)
         if store is not None:
             store.add_review(report, paths.get("md") or next(iter(paths.values()), None))
-            if "html" in paths:
-                stored = [store.report(r.id) for r in store.reviews()]
-                paths["index"] = write_index(out_dir, stored, report.target.repo)
+        index = write_index(
+            out_dir, [*_earlier_reports(store, out_dir), report], report.target.repo
+        )
+        if index is not None:
+            paths["index"] = index
         return ReviewResult(report, paths)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -264,6 +264,10 @@ class ConsolidatedFinding(Model):
         default=None, description="Why it is not the change's doing, when it is listed apart."
     )
     prior_status: PriorStatus | None = None
+    rule: str | None = Field(default=None, description="The analyzer's own rule id, e.g. B602.")
+    fix_patch: str | None = Field(
+        default=None, description="The fix as a patch that `git apply --check` accepts at head."
+    )
 
     @model_validator(mode="before")
     @classmethod

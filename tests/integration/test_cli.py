@@ -196,3 +196,27 @@ def test_all_formats_and_an_index_of_reports(planted: Path, tmp_path: Path) -> N
     index = (out / "index.html").read_text()
     ids = [p.stem for p in pages if p.name != "index.html"]
     assert index.index(ids[1]) < index.index(ids[0])  # newest first
+
+
+def test_every_review_rebuilds_the_index(planted: Path) -> None:
+    out = planted / ".deepreview" / "reviews"
+    proc = deepreview(planted, "review", "--agent", "scan", "--format", "md")
+    assert proc.returncode == 0, proc.stderr
+    index = (out / "index.html").read_text()
+    (md,) = out.glob("*.md")
+    assert f'href="{md.name}"' in index
+    assert "Add a command runner" in index  # the title: the newest commit's subject
+    base = git(planted, "merge-base", "main", "HEAD").strip()[:7]
+    head = git(planted, "rev-parse", "HEAD").strip()[:7]
+    assert f"{base}..{head}" in index
+    assert '<span class="sev critical">1 critical</span>' in index
+    assert "Rework" in index
+
+
+def test_an_index_written_by_something_else_is_left_alone(planted: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("<html>my own page</html>")
+    proc = deepreview(planted, "review", "--agent", "scan", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "index.html").read_text() == "<html>my own page</html>"

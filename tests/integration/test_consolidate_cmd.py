@@ -65,8 +65,9 @@ def test_reviews_become_one_report_in_every_format(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Merge with fixes" in proc.stdout
-    written = sorted(p.suffix for p in (tmp_path / "out").iterdir())
+    written = sorted(p.suffix for p in (tmp_path / "out").iterdir() if p.name != "index.html")
     assert written == [".html", ".json", ".md", ".sarif"]
+    assert "Merge with fixes" in (tmp_path / "out" / "index.html").read_text()
     report = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     [finding] = report["findings"]
     assert finding["agents"] == ["Claude Opus 4.6", "codex"]

@@ -344,11 +344,13 @@ def entry(n: int, **changes: Any) -> IndexEntry:
         report_id=f"2026050{n}-120000-pr-{n}",
         created_at=datetime(2026, 5, n, 12, 0, tzinfo=CEST),
         pr_number=n,
-        pr_title=f"Change {n}",
+        title=f"Change {n}",
         branch=f"topic-{n}",
         round=n,
         verdict="Merge with fixes",
         href=f"2026050{n}-120000-pr-{n}.html",
+        range=f"aaaaaa{n}..bbbbbb{n}",
+        counts=(0, n, 1),
     )
     return replace(base, **changes)
 
@@ -362,13 +364,16 @@ def test_index_lists_reports_newest_first_with_pr_round_and_verdict() -> None:
         "20260502-120000-pr-2.html",
         "20260501-120000-pr-1.html",
     ]
-    assert "2026-05-03 12:00 20260503-120000-pr-3 #3 — Change 3 topic-3 3 Rework" in page.text
+    assert (
+        "2026-05-03 12:00 20260503-120000-pr-3 #3 — Change 3 topic-3 aaaaaa3..bbbbbb3 3 "
+        "0 critical 3 important 1 suggestion Rework"
+    ) in page.text
     assert "Deep reviews of acme/invoicer" in page.titles("h1")[0]
     assert "3 reports, newest first." in page.text
 
 
 def test_index_is_self_contained_and_escapes() -> None:
-    hostile = entry(1, pr_title="<script>x</script>", href="javascript:alert(1)")
+    hostile = entry(1, title="<script>x</script>", href="javascript:alert(1)")
     later = entry(2, created_at=datetime(2026, 5, 2, 12, 0, tzinfo=CEST) + timedelta(hours=1))
     page = Page(render_index([hostile, later]))
     assert not {tag for tag, _ in page.tags} & {"script", "img", "link"}
@@ -379,12 +384,14 @@ def test_index_is_self_contained_and_escapes() -> None:
 
 def test_index_entry_of_a_report() -> None:
     item = IndexEntry.of(sample_report(), "r.html")
-    assert (item.pr_number, item.pr_title, item.round, item.verdict) == (
+    assert (item.pr_number, item.title, item.round, item.verdict) == (
         42,
         "Customer lookup | retrying client",
         2,
         "Rework",
     )
+    assert item.range == "main..4be1f0c"
+    assert item.counts == (1, 2, 2)
     assert IndexEntry.of(empty_report(), "e.md").pr_number is None
 
 

@@ -40,10 +40,49 @@ def without_locations(report: Report) -> Report:
 # --------------------------------------------------------------------------- schema
 
 
+FIX_PATCH = """--- a/src/invoicer/store.py
++++ b/src/invoicer/store.py
+@@ -48,2 +48,2 @@ def find_customer(conn, name):
+-    sql = f"SELECT id, name FROM customers WHERE name = '{name}'"
+-    return conn.execute(sql).fetchone()
++    sql = "SELECT id, name FROM customers WHERE name = ?"
++    return conn.execute(sql, (name,)).fetchone()
+"""
+
+
+def with_tool_rules_and_a_fix() -> Report:
+    """The sample with C1's fix checked and an analyzer's B602 and F401 findings."""
+    report = sample_report()
+    c1 = report.findings[0].model_copy(update={"fix_patch": FIX_PATCH})
+    tool = [
+        ConsolidatedFinding(
+            id=f"S{n}",
+            fingerprint=f"t{n}",
+            severity="suggestion",
+            category=category,
+            title=f"{rule}: {text}",
+            body=f"ruff rule `{rule}`. See https://docs.example/{rule}.",
+            locations=[Location(path="src/invoicer/cli.py", start_line=n)],
+            agents=["Ruff 0.6.9"],
+            rule=rule,
+        )
+        for n, (rule, category, text) in enumerate(
+            [("F401", "lint", "`os` imported but unused"), ("B602", "security", "shell=True")],
+            start=10,
+        )
+    ]
+    return report.model_copy(update={"findings": [c1, *report.findings[1:], *tool]})
+
+
 @pytest.mark.parametrize(
     "report",
-    [sample_report(), empty_report(), without_locations(sample_report())],
-    ids=["sample", "empty", "no-locations"],
+    [
+        sample_report(),
+        empty_report(),
+        without_locations(sample_report()),
+        with_tool_rules_and_a_fix(),
+    ],
+    ids=["sample", "empty", "no-locations", "tool-rules-and-fix"],
 )
 def test_valid_against_the_official_schema(validator: Draft4Validator, report: Report) -> None:
     assert errors(validator, sarif(report)) == []
@@ -84,10 +123,44 @@ def test_log_has_one_run_of_deepreview() -> None:
 def test_one_rule_per_category_used() -> None:
     run = sarif(sample_report())["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["documentation", "gap", "regression", "security", "style"]
+    assert [r["id"] for r in rules] == [
+        f"deepreview/{c}" for c in ["documentation", "gap", "regression", "security", "style"]
+    ]
     assert all(r["shortDescription"]["text"] for r in rules)
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_analyzer_findings_keep_the_tools_own_rule_with_its_documentation() -> None:
+    run = sarif(with_tool_rules_and_a_fix())["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert rules["F401"]["helpUri"] == "https://docs.example/F401"
+    assert rules["F401"]["shortDescription"]["text"] == "`os` imported but unused"
+    assert rules["B602"]["properties"] == {"category": "security"}
+    assert "helpUri" not in rules["deepreview/security"]
+    by_id = {r["properties"]["consolidatedId"]: r for r in run["results"]}
+    assert by_id["S10"]["ruleId"] == "F401" and by_id["S11"]["ruleId"] == "B602"
+    assert by_id["C1"]["ruleId"] == "deepreview/security"
+
+
+def test_a_checked_fix_becomes_replacements() -> None:
+    results = sarif(with_tool_rules_and_a_fix())["runs"][0]["results"]
+    (fix,) = results[0]["fixes"]
+    assert fix["description"]["text"].startswith("Proposed by Claude Opus 4.7, Codex GPT 5.4")
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "src/invoicer/store.py"}
+    (replacement,) = change["replacements"]
+    assert replacement["deletedRegion"] == {
+        "startLine": 48,
+        "startColumn": 1,
+        "endLine": 50,
+        "endColumn": 1,
+    }
+    assert replacement["insertedContent"]["text"] == (
+        '    sql = "SELECT id, name FROM customers WHERE name = ?"\n'
+        "    return conn.execute(sql, (name,)).fetchone()\n"
+    )
+    assert all("fixes" not in r for r in results[1:])
 
 
 def test_results_carry_level_message_fingerprint_and_properties() -> None:
@@ -95,7 +168,7 @@ def test_results_carry_level_message_fingerprint_and_properties() -> None:
     results = sarif(report)["runs"][0]["results"]
     assert len(results) == len(report.findings)
     c1 = results[0]
-    assert c1["ruleId"] == "security"
+    assert c1["ruleId"] == "deepreview/security"
     assert c1["level"] == "error"
     assert c1["message"]["text"].startswith(
         "SQL built from the customer name with an f-string\n\n`find_customer` interpolates"
@@ -104,6 +177,7 @@ def test_results_carry_level_message_fingerprint_and_properties() -> None:
     assert c1["properties"] == {
         "agents": ["Claude Opus 4.7", "Codex GPT 5.4"],
         "severity": "critical",
+        "category": "security",
         "consolidatedId": "C1",
         "scope": None,
     }

@@ -13,7 +13,7 @@ from rich.console import Console
 from deepreview.agents.select import agent_statuses
 from deepreview.cli.ci import ci_cmd
 from deepreview.cli.consolidate import consolidate_cmd
-from deepreview.cli.errors import FAIL_LEVELS, fail, parse_formats
+from deepreview.cli.errors import fail, parse_formats
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress
 from deepreview.cli.publish import publish_cmd
@@ -105,12 +105,11 @@ def review_cmd(
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
-    from deepreview.cli.summary import print_summary
+    from deepreview.cli.summary import fails, print_summary
 
-    print_summary(
-        result.report, Console(), result.paths.get("md") or next(iter(result.paths.values()))
-    )
-    if fail_on and result.report.verdict.decision in FAIL_LEVELS[fail_on]:
+    path = result.paths.get("md") or next(iter(result.paths.values()))
+    print_summary(result.report, Console(), path, fail_on)
+    if fails(result.report, fail_on):
         sys.exit(1)
 
 

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from deepreview.cli.errors import fail, parse_formats
 from deepreview.offline import OfflineError, consolidate_reviews, review_spec
-from deepreview.output import OutputError, write_report
+from deepreview.output import OutputError, reports_in, write_index, write_report
 
 
 @click.command("consolidate")
@@ -52,6 +52,9 @@ def consolidate_cmd(
             reviews.append((name, text))
         report = consolidate_reviews(reviews, repo=repo, head=head)
         paths = write_report(report, output_dir, fmts)
+        index = write_index(output_dir, [*reports_in(output_dir), report], report.target.repo)
+        if index is not None:
+            paths["index"] = index
     except (OfflineError, OutputError) as exc:
         fail(str(exc))
     from deepreview.cli.summary import print_summary

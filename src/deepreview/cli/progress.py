@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from deepreview.runner import ProgressEvent
+from deepreview.words import plural
 
 _STYLE = {
     "queued": "dim",
@@ -47,7 +48,7 @@ class Progress:
         stamp = f"[{time.monotonic() - self._t0:7.1f}s]"
         extra = ""
         if e.findings is not None:
-            extra = f" ({e.findings} findings)"
+            extra = f" ({plural(e.findings, 'finding')})"
         if e.reason:
             extra += f" — {e.reason}"
         line = f"{stamp} {e.display_name}: {e.state}{extra}"

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from deepreview.cli.errors import FAIL_LEVELS
 from deepreview.render.reviewers import failure_reason, is_failed, reviewer_name
 from deepreview.schema import SEVERITIES, ConsolidatedFinding, Report
 
@@ -52,8 +53,40 @@ def _top_findings(report: Report) -> list[ConsolidatedFinding]:
     return ranked[:TOP_FINDINGS]
 
 
-def print_summary(report: Report, console: Console, path: Path | None) -> None:
-    """Verdict, counts, top findings, failed agents and where the report was written."""
+def fails(report: Report, fail_on: str | None) -> bool:
+    """Whether the verdict reaches `--fail-on`."""
+    return bool(fail_on) and report.verdict.decision in FAIL_LEVELS[fail_on or ""]
+
+
+def fail_line(report: Report, fail_on: str) -> str:
+    """One line saying which finding set the exit code, or that the level was not reached."""
+    if not fails(report, fail_on):
+        return f"--fail-on {fail_on}: not reached (verdict {report.verdict.decision}), exit 0"
+    decisive = _top_findings(report)[0]
+    agents = f" [{', '.join(decisive.agents)}]" if decisive.agents else ""
+    where = f" at {decisive.locations[0].label()}" if decisive.locations else ""
+    return (
+        f"--fail-on {fail_on}: exit 1, set by {decisive.id} ({decisive.severity}) "
+        f"{decisive.title}{where}{agents}"
+    )
+
+
+def builtins_only_line(report: Report) -> str | None:
+    """A line saying that no AI reviewer took part, when none did."""
+    if any(run.kind == "ai" for run in report.runs):
+        return None
+    names = ", ".join(run.agent for run in report.runs) or "none"
+    return (
+        f"Only the built-in reviewers ran ({names}); no AI reviewer took part. "
+        "`deepreview agents` shows how to add one."
+    )
+
+
+def print_summary(
+    report: Report, console: Console, path: Path | None, fail_on: str | None = None
+) -> None:
+    """Verdict, counts, top findings, failed agents, whether only built-ins ran, the
+    `--fail-on` outcome and where the report was written (never wrapped)."""
     head = Text(f"Deep Review {report.id}: ")
     head.append(report.verdict.decision, style=_VERDICT_STYLE[report.verdict.decision])
     if report.verdict.reason:
@@ -72,5 +105,10 @@ def print_summary(report: Report, console: Console, path: Path | None) -> None:
             line.append("– " if skipped else "✗ ", style="yellow" if skipped else "red")
             line.append(f"{reviewer_name(run)} {run.status}: {failure_reason(run)}")
             console.print(line)
+    only = builtins_only_line(report)
+    if only:
+        console.print(Text(only, style="yellow"))
+    if fail_on:
+        console.print(Text(fail_line(report, fail_on), style="bold"))
     if path is not None:
-        console.print(Text(f"Report written to {path}", style="bold"))
+        console.print(Text(f"Report written to {path}", style="bold"), soft_wrap=True)

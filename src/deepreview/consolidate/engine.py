@@ -138,6 +138,7 @@ class _Draft:
             scope=self.placement.scope if self.placement else None,
             anchor=self.placement.anchor if self.placement else None,
             pre_existing=self.pre_existing,
+            rule=next((c.finding.rule for c in [best, *members] if c.finding.rule), None),
         )
 
 

@@ -8,6 +8,7 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
+from deepreview.diff import parse_diff
 from deepreview.render.reviewers import failure_reason, is_failed, reviewer_name
 from deepreview.schema import AgentRun, ConsolidatedFinding, Location, Report, Severity
 from deepreview.version import __version__
@@ -36,20 +37,33 @@ CATEGORY_DESCRIPTIONS: dict[str, str] = {
 }
 
 
+#: An analyzer's finding cites its rule's documentation as "See <url>."; that is the helpUri.
+_RULE_DOC = re.compile(r"\bSee (https?://[^\s<>\"]+?)\.?(?:\s|$)")
+
+
+def rule_id(finding: ConsolidatedFinding) -> str:
+    """The tool's own rule (`B602`, `F401`), else `deepreview/<category>`."""
+    return finding.rule or f"deepreview/{finding.category}"
+
+
 def render_sarif(report: Report) -> str:
-    """One SARIF log with one run: rules per category, one result per consolidated finding."""
-    categories = sorted({f.category for f in report.findings})
-    rule_index = {category: n for n, category in enumerate(categories)}
+    """One SARIF log with one run: a rule per tool rule or finding category, one result per
+    consolidated finding, with a fix wherever the proposed patch applies at the head."""
+    first: dict[str, ConsolidatedFinding] = {}
+    for finding in report.findings:
+        first.setdefault(rule_id(finding), finding)
+    ids = sorted(first)
+    rule_index = {rule: n for n, rule in enumerate(ids)}
     run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "deepreview",
                 "version": __version__,
-                "rules": [_rule(category) for category in categories],
+                "rules": [_rule(rule, first[rule]) for rule in ids],
             }
         },
         "invocations": [_invocation(report)],
-        "results": [_result(f, rule_index[f.category]) for f in report.findings],
+        "results": [_result(f, rule_index[rule_id(f)]) for f in report.findings],
         "automationDetails": {"id": f"deepreview/{report.id}"},
         "properties": {
             "reportId": report.id,
@@ -65,13 +79,24 @@ def render_sarif(report: Report) -> str:
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def _rule(category: str) -> dict[str, Any]:
-    description = CATEGORY_DESCRIPTIONS.get(category, f"A finding of category {category!r}.")
-    return {
-        "id": category,
-        "name": "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", category)),
+def _rule(rule: str, example: ConsolidatedFinding) -> dict[str, Any]:
+    category = example.category
+    if example.rule is None:
+        description = CATEGORY_DESCRIPTIONS.get(category, f"A finding of category {category!r}.")
+        name = category
+    else:
+        description = example.title.removeprefix(f"{rule}: ").strip() or rule
+        name = f"{rule} {category}"
+    entry: dict[str, Any] = {
+        "id": rule,
+        "name": "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name)),
         "shortDescription": {"text": description},
+        "properties": {"category": category},
     }
+    doc = _RULE_DOC.search(example.body) if example.rule else None
+    if doc:
+        entry["helpUri"] = doc.group(1)
+    return entry
 
 
 def _region(location: Location) -> dict[str, int] | None:
@@ -83,9 +108,12 @@ def _region(location: Location) -> dict[str, int] | None:
     return region
 
 
+def _artifact(path: str) -> dict[str, str]:
+    return {"uri": quote(path.replace("\\", "/").lstrip("/"), safe="/")}
+
+
 def _location(location: Location) -> dict[str, Any]:
-    uri = quote(location.path.replace("\\", "/").lstrip("/"), safe="/")
-    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+    physical: dict[str, Any] = {"artifactLocation": _artifact(location.path)}
     region = _region(location)
     if region is not None:
         physical["region"] = region
@@ -99,7 +127,7 @@ def _message(finding: ConsolidatedFinding) -> str:
 
 def _result(finding: ConsolidatedFinding, rule_index: int) -> dict[str, Any]:
     result: dict[str, Any] = {
-        "ruleId": finding.category,
+        "ruleId": rule_id(finding),
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
         "message": {"text": _message(finding)},
@@ -110,10 +138,50 @@ def _result(finding: ConsolidatedFinding, rule_index: int) -> dict[str, Any]:
     result["properties"] = {
         "agents": list(finding.agents),
         "severity": finding.severity,
+        "category": finding.category,
         "consolidatedId": finding.id,
         "scope": finding.scope.value if finding.scope is not None else None,
     }
+    if finding.pre_existing:
+        result["properties"]["preExisting"] = finding.pre_existing
+    fix = _fix(finding)
+    if fix is not None:
+        result["fixes"] = [fix]
     return result
+
+
+def _fix(finding: ConsolidatedFinding) -> dict[str, Any] | None:
+    """The checked patch as SARIF replacements: each hunk replaces whole lines of the head."""
+    if not finding.fix_patch:
+        return None
+    patch = parse_diff(finding.fix_patch)
+    if patch.errors or not patch.files:
+        return None
+    changes = []
+    for fd in patch.files:
+        if fd.status != "modified" or not fd.hunks:
+            return None
+        replacements = []
+        for hunk in fd.hunks:
+            first = hunk.old_start if hunk.old_count else hunk.old_start + 1
+            inserted = "".join(line.text + "\n" for line in hunk.lines if line.kind != "deleted")
+            replacements.append(
+                {
+                    "deletedRegion": {
+                        "startLine": max(1, first),
+                        "startColumn": 1,
+                        "endLine": max(1, first + hunk.old_count),
+                        "endColumn": 1,
+                    },
+                    "insertedContent": {"text": inserted},
+                }
+            )
+        changes.append({"artifactLocation": _artifact(fd.path), "replacements": replacements})
+    agents = ", ".join(finding.agents)
+    return {
+        "description": {"text": f"Proposed by {agents}; applies at the reviewed head."},
+        "artifactChanges": changes,
+    }
 
 
 def _notification(run: AgentRun) -> dict[str, Any]:
