@@ -79,6 +79,9 @@ class Config(BaseModel):
     output_dir: str = ".deepreview/reviews"
     default_timeout_s: float = Field(default=900.0, gt=0)
     max_concurrency: int = Field(default=8, ge=1)
+    heartbeat_s: float = Field(
+        default=30.0, gt=0, le=60, description="Seconds between 'still running' log lines."
+    )
     model_families: dict[str, str] = Field(
         default_factory=dict, description="Model-name prefix -> vendor family, for consensus."
     )

@@ -369,7 +369,11 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             before = (tree_state(repo), tree_state(wt))
             t0 = time.monotonic()
             runs = await run_agents(
-                agents, ctx, max_concurrency=config.max_concurrency, progress=safe_progress
+                agents,
+                ctx,
+                max_concurrency=config.max_concurrency,
+                progress=safe_progress,
+                heartbeat_s=config.heartbeat_s,
             )
             runs = _unique_display_names([*_priced(runs, config), *selection.skipped])
             runs = [_bounded_output(run) for run in runs]

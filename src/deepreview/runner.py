@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,10 @@ class ProgressEvent:
     elapsed_s: float
     findings: int | None = None
     reason: str | None = None
+    timeout_s: float | None = None
+    tool_calls: int | None = None
+    heartbeat: bool = False
+    """A periodic "still running" event, not a change of state."""
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -35,6 +40,8 @@ ProgressCallback = Callable[[ProgressEvent], None]
 SERIAL_ENV = "DEEPREVIEW_SERIAL"
 #: Extra seconds an agent gets past its own timeout before the runner gives up on it.
 RUNNER_GRACE_S = 10.0
+#: Seconds between "still running" events for each running agent.
+HEARTBEAT_S = 30.0
 
 
 def _failed_run(
@@ -62,7 +69,7 @@ async def run_agent(agent: Agent, ctx: ReviewContext, progress: ProgressCallback
     started = datetime.now(UTC)
     t0 = time.monotonic()
     name, display = agent.name, agent.display_name()
-    progress(ProgressEvent(name, display, "running", 0.0))
+    progress(ProgressEvent(name, display, "running", 0.0, timeout_s=agent.config.timeout_s))
     try:
         run = await asyncio.wait_for(agent.run(ctx), agent.config.timeout_s + RUNNER_GRACE_S)
     except TimeoutError:
@@ -82,21 +89,67 @@ async def run_agent(agent: Agent, ctx: ReviewContext, progress: ProgressCallback
     return run
 
 
+def live_tool_calls(agent: Agent, ctx: ReviewContext) -> int | None:
+    """The tool calls a running agent has made so far, when it can tell (CLI agents)."""
+    probe: Callable[[ReviewContext], int | None] | None = getattr(agent, "tool_calls_so_far", None)
+    try:
+        return probe(ctx) if probe is not None else None
+    except Exception:  # a progress line must never fail the review
+        return None
+
+
+async def _heartbeat(
+    running: dict[int, tuple[Agent, float]],
+    ctx: ReviewContext,
+    progress: ProgressCallback,
+    every_s: float,
+) -> None:
+    """Every `every_s`, one "still running" event per running agent."""
+    while True:
+        await asyncio.sleep(every_s)
+        now = time.monotonic()
+        for agent, t0 in list(running.values()):
+            progress(
+                ProgressEvent(
+                    agent.name,
+                    agent.display_name(),
+                    "running",
+                    now - t0,
+                    timeout_s=agent.config.timeout_s,
+                    tool_calls=await asyncio.to_thread(live_tool_calls, agent, ctx),
+                    heartbeat=True,
+                )
+            )
+
+
 async def run_agents(
     agents: Sequence[Agent],
     ctx: ReviewContext,
     *,
     max_concurrency: int,
     progress: ProgressCallback,
+    heartbeat_s: float = HEARTBEAT_S,
 ) -> list[AgentRun]:
-    """Run all agents concurrently (bounded), results in the order of `agents`."""
+    """Run all agents concurrently (bounded), results in the order of `agents`; while they
+    run, a heartbeat event for each every `heartbeat_s`."""
     limit = 1 if os.environ.get(SERIAL_ENV) == "1" else max(1, max_concurrency)
     semaphore = asyncio.Semaphore(limit)
     for agent in agents:
         progress(ProgressEvent(agent.name, agent.display_name(), "queued", 0.0))
+    running: dict[int, tuple[Agent, float]] = {}
 
     async def guarded(agent: Agent) -> AgentRun:
         async with semaphore:
-            return await run_agent(agent, ctx, progress)
+            running[id(agent)] = (agent, time.monotonic())
+            try:
+                return await run_agent(agent, ctx, progress)
+            finally:
+                running.pop(id(agent), None)
 
-    return list(await asyncio.gather(*(guarded(a) for a in agents)))
+    beat = asyncio.create_task(_heartbeat(running, ctx, progress, heartbeat_s))
+    try:
+        return list(await asyncio.gather(*(guarded(a) for a in agents)))
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat

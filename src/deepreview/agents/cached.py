@@ -8,6 +8,7 @@ from typing import ClassVar
 from deepreview.agents.base import Agent, AgentKind, Availability
 from deepreview.context import ReviewContext
 from deepreview.redact import Redactor
+from deepreview.runner import live_tool_calls
 from deepreview.schema import AgentRun
 from deepreview.store import Store, cache_key
 from deepreview.version import __version__
@@ -35,6 +36,10 @@ class CachedAgent:
     def availability(self, environ: Mapping[str, str]) -> Availability:
         """The wrapped agent's availability."""
         return self.inner.availability(environ)
+
+    def tool_calls_so_far(self, ctx: ReviewContext) -> int | None:
+        """The wrapped agent's live tool-call count, if it keeps one."""
+        return live_tool_calls(self.inner, ctx)
 
     def key(self, ctx: ReviewContext) -> str:
         """The cache key of this agent for `ctx`."""

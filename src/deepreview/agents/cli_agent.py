@@ -26,7 +26,12 @@ from typing import Any, ClassVar
 
 from deepreview.agents.base import AgentBase, AgentKind, agent_environment, current_environment
 from deepreview.agents.naming import display_name_for_model
-from deepreview.agents.process import BinaryNotFoundError, ProcessResult, run_process
+from deepreview.agents.process import (
+    MAX_CAPTURE_BYTES,
+    BinaryNotFoundError,
+    ProcessResult,
+    run_process,
+)
 from deepreview.agents.sandbox import DEFAULT_STATE_PATHS, Confined, agent_policy, confine
 from deepreview.agents.versions import known_version, remember_version
 from deepreview.context import ReviewContext
@@ -230,6 +235,18 @@ class CliAgent(AgentBase):
             ctx.worktree, tmpdir, env, DEFAULT_STATE_PATHS if state is None else state
         )
         return confine(argv, policy)
+
+    def tool_calls_so_far(self, ctx: ReviewContext) -> int | None:
+        """Tool calls in the output written so far, read with the agent's own parser (for
+        progress heartbeats); None before there is output."""
+        out = ctx.run_dir / f"{self.name}.stdout"
+        try:
+            with out.open("rb") as fh:
+                data = fh.read(MAX_CAPTURE_BYTES)
+        except OSError:
+            return None
+        partial = ProcessResult(None, data, b"", 0.0, False, False, False, out, out)
+        return sum(self.interpret(partial, ctx).tool_calls.values())
 
     def _finish(
         self,
