@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -14,9 +15,14 @@ from deepreview.agents.select import agent_statuses
 from deepreview.cli.ci import ci_cmd
 from deepreview.cli.consolidate import consolidate_cmd
 from deepreview.cli.errors import fail, parse_formats
+from deepreview.cli.init import init_cmd
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
-from deepreview.cli.progress import Progress
+from deepreview.cli.progress import Progress, console, log_style
 from deepreview.cli.publish import publish_cmd
+from deepreview.cli.results import report_dir, show_result, stdout_format
+from deepreview.cli.show import show_cmd
+from deepreview.cli.staged import staged_patch
+from deepreview.cli.summary import fails
 from deepreview.config import ConfigError, load_config
 from deepreview.output import OutputError
 from deepreview.pipeline import ReviewOptions, review
@@ -38,6 +44,7 @@ def main() -> None:
 @click.option("--head", metavar="REF", help="Review REF instead of HEAD.")
 @click.option("--uncommitted", is_flag=True, help="Review index + working tree against HEAD.")
 @click.option("--patch", metavar="FILE", help="Review a patch file ('-' for stdin).")
+@click.option("--staged", is_flag=True, help="Review the staged change (index against HEAD).")
 @click.option("--pr", metavar="N|URL", help="Review a GitHub pull request (number or URL).")
 @click.option("--agent", "agents", multiple=True, metavar="NAME", help="Run only these agents.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
@@ -64,12 +71,14 @@ def main() -> None:
     default=None,
     help="Run the change's tests in a sandbox (default: on, off for --pr).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary; errors only.")
 @click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
 def review_cmd(
     base: str | None,
     head: str | None,
     uncommitted: bool,
     patch: str | None,
+    staged: bool,
     pr: str | None,
     agents: tuple[str, ...],
     config_path: Path | None,
@@ -80,11 +89,17 @@ def review_cmd(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     verify: bool | None,
+    quiet: bool,
     cwd: Path,
 ) -> None:
-    """Review a branch against its base, uncommitted changes, a patch, or a pull request."""
+    """Review a branch against its base, uncommitted changes, a patch, or a pull request.
+
+    `--output -` prints the report (one `--format`) on stdout instead of the summary.
+    """
     fmts = parse_formats(formats)
-    err = Console(stderr=True)
+    printed = stdout_format(output_dir, fmts)
+    output_dir = report_dir(output_dir)
+    err = console(stderr=True, quiet=quiet)
     options = ReviewOptions(
         cwd=cwd.resolve(),
         target=TargetSpec(base=base, head=head, uncommitted=uncommitted, patch=patch, pr=pr),
@@ -97,18 +112,23 @@ def review_cmd(
         exclude=exclude,
         verify=verify,
     )
+    if staged and (patch or uncommitted or pr or head or base):
+        fail("--staged cannot be combined with --patch, --uncommitted, --pr, --head or --base")
     try:
-        with sigterm_as_interrupt() as terminated, Progress(err) as progress:
-            result = review(options, progress)
+        progress = Progress(err, log_style(os.environ))
+        with sigterm_as_interrupt() as terminated, progress:
+            if staged:
+                with staged_patch(options.cwd) as path:
+                    target = TargetSpec(patch=str(path))
+                    result = review(replace(options, target=target), progress)
+            else:
+                result = review(options, progress)
     except (TargetError, ConfigError, OutputError, StoreError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
-    from deepreview.cli.summary import fails, print_summary
-
-    path = result.paths.get("md") or next(iter(result.paths.values()))
-    print_summary(result.report, Console(), path, fail_on)
+    show_result(result, printed, quiet=quiet, fail_on=fail_on)
     if fails(result.report, fail_on):
         sys.exit(1)
 
@@ -199,3 +219,5 @@ def decline_cmd(finding: str, reason: str, cwd: Path) -> None:
 main.add_command(publish_cmd)
 main.add_command(consolidate_cmd)
 main.add_command(ci_cmd)
+main.add_command(show_cmd)
+main.add_command(init_cmd)

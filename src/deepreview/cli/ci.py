@@ -8,17 +8,18 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from deepreview.ci.environment import CIError, detect
-from deepreview.cli.errors import FAIL_LEVELS, fail, parse_formats
+from deepreview.cli.errors import fail, parse_formats
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
-from deepreview.cli.progress import Progress
-from deepreview.config import ConfigError
+from deepreview.cli.progress import Progress, console, log_style
+from deepreview.cli.results import echo, report_dir, show_result, stdout_format
+from deepreview.cli.summary import fails
+from deepreview.config import Config, ConfigError, load_config
 from deepreview.forge.base import ForgeError
 from deepreview.output import OutputError
 from deepreview.pipeline import ReviewOptions
-from deepreview.source.git import TargetError
+from deepreview.source.git import TargetError, find_repo_root
 from deepreview.store import StoreError
 
 
@@ -36,8 +37,12 @@ from deepreview.store import StoreError
     help="Exit 1 when the verdict reaches this level.",
 )
 @click.option("--no-cache", is_flag=True, help="Run every agent afresh.")
+@click.option(
+    "--model", "models", multiple=True, metavar="AGENT=MODEL", help="Set an agent's model."
+)
 @click.option("--publish/--no-publish", default=True, show_default=True, help="Post the review.")
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; post nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary; errors only.")
 @click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
 def ci_cmd(
     pr: str | None,
@@ -47,8 +52,10 @@ def ci_cmd(
     formats: str,
     fail_on: str | None,
     no_cache: bool,
+    models: tuple[str, ...],
     publish: bool,
     dry_run: bool,
+    quiet: bool,
     cwd: Path,
 ) -> None:
     """Review the pull or merge request of this CI job and publish one review.
@@ -57,7 +64,6 @@ def ci_cmd(
     review, writes the report to the job summary and sets the job's outputs.
     """
     from deepreview.ci.job import run_ci  # forge clients only when a job runs
-    from deepreview.cli.summary import print_summary
 
     environ = dict(os.environ)
     try:
@@ -67,34 +73,62 @@ def ci_cmd(
     if job.skip:
         click.echo(f"deepreview: nothing to review: {job.skip}", err=True)
         return
+    fmts = parse_formats(formats)
+    printed = stdout_format(output_dir, fmts)
+    root = cwd.resolve()
     options = ReviewOptions(
-        cwd=cwd.resolve(),
+        cwd=root,
         agents=list(agents) or None,
+        config=with_models(_config(root, config_path), models) if models else None,
         config_path=config_path,
-        output_dir=output_dir,
-        formats=parse_formats(formats),
+        output_dir=report_dir(output_dir),
+        formats=fmts,
         environ=environ,
         use_cache=not no_cache,
     )
-    err = Console(stderr=True)
+    progress = Progress(console(stderr=True, quiet=quiet), log_style(environ))
     try:
-        with sigterm_as_interrupt() as terminated, Progress(err) as progress:
+        with sigterm_as_interrupt() as terminated, progress:
             done = run_ci(job, options, progress, publish=publish, dry_run=dry_run)
     except (CIError, TargetError, ForgeError, ConfigError, OutputError, StoreError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
-    report, paths = done.result.report, done.result.paths
-    print_summary(report, Console(), paths.get("md") or next(iter(paths.values())))
-    if done.published is not None:
+    report = done.result.report
+    show_result(done.result, printed, quiet=quiet, fail_on=fail_on)
+    if done.published is not None and printed is None:
         if dry_run:
-            click.echo(json.dumps(done.published.plan, indent=2, sort_keys=True))
+            echo(json.dumps(done.published.plan, indent=2, sort_keys=True), quiet=quiet)
         else:
             p = done.published
-            click.echo(
+            echo(
                 f"published round {report.round} to {job.repo} #{job.number}: {p.created} new "
-                f"comments, {p.updated} updated ({p.resolved} resolved)"
+                f"comments, {p.updated} updated ({p.resolved} resolved)",
+                quiet=quiet,
             )
-    if fail_on and report.verdict.decision in FAIL_LEVELS[fail_on]:
+    if fails(report, fail_on):
         sys.exit(1)
+
+
+def _config(cwd: Path, path: Path | None) -> Config:
+    try:
+        repo: Path | None = find_repo_root(cwd)
+    except TargetError:
+        repo = None
+    try:
+        return load_config(repo, path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def with_models(config: Config, pairs: tuple[str, ...]) -> Config:
+    """`config` with each `AGENT=MODEL` pair's model set."""
+    agents = dict(config.agent)
+    for pair in pairs:
+        name, sep, model = pair.partition("=")
+        if not sep or not name.strip() or not model.strip():
+            fail(f"--model takes AGENT=MODEL, not {pair!r}")
+        current = config.agent_config(name.strip())
+        agents[name.strip()] = current.model_copy(update={"model": model.strip()})
+    return config.model_copy(update={"agent": agents})
