@@ -49,8 +49,12 @@ def prior_round(previous: Previous) -> PriorRound | None:
     )
 
 
-def open_host(job: CIJob) -> Host:
+def open_host(job: CIJob, environ: Mapping[str, str]) -> Host:
     """The forge adapter of `job`."""
+    if job.forge == "gitlab":
+        from deepreview.ci.gitlab import GitLabHost
+
+        return GitLabHost(job, dict(environ))
     from deepreview.ci.github import GitHubHost
 
     return GitHubHost(job)
@@ -68,7 +72,7 @@ def run_ci(
     the job summary and outputs."""
     environ: Mapping[str, str] = options.environ or {}
     redactor = Redactor.from_environment(environ)
-    host = open_host(job)
+    host = open_host(job, environ)
     try:
         previous = host.previous()
         options = replace(

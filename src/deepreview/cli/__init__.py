@@ -45,7 +45,7 @@ def main() -> None:
 @click.option("--uncommitted", is_flag=True, help="Review index + working tree against HEAD.")
 @click.option("--patch", metavar="FILE", help="Review a patch file ('-' for stdin).")
 @click.option("--staged", is_flag=True, help="Review the staged change (index against HEAD).")
-@click.option("--pr", metavar="N|URL", help="Review a GitHub pull request (number or URL).")
+@click.option("--pr", metavar="N|URL", help="Review a pull or merge request (N, !N or URL).")
 @click.option("--agent", "agents", multiple=True, metavar="NAME", help="Run only these agents.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), help="Output folder.")

@@ -77,8 +77,23 @@ GITHUB = ForgeKind(
     ),
 )
 
+GITLAB = ForgeKind(
+    name="GitLab",
+    hosts=("gitlab.com",),
+    host_variables=("CI_SERVER_URL", "GITLAB_URL"),
+    factory="deepreview.forge.gitlab:GitLab",
+    links=WebLinks(
+        profile="{site}/{login}",
+        pull="{repo}/-/merge_requests/{number}",
+        commit="{repo}/-/commit/{sha}",
+        blob="{repo}/-/blob/{sha}/{path}",
+        line="#L{start}",
+        lines="#L{start}-{end}",
+    ),
+)
+
 #: Every forge, asked in order; the last is the default for hosts no forge claims.
-FORGES: tuple[ForgeKind, ...] = (GITHUB,)
+FORGES: tuple[ForgeKind, ...] = (GITLAB, GITHUB)
 
 
 def host_of(url_or_host: str) -> str:
