@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -31,9 +31,6 @@ _PROJECT_RE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+")
 _MR_URL_RE = re.compile(r"/(?P<project>.+?)/-/merge_requests/(?P<n>\d{1,9})(?:/.*)?")
 _SHORT_REF_RE = re.compile(r"(?:(?P<project>[A-Za-z0-9_./-]+)!|!)?(?P<n>\d{1,9})")
 _MAX_PAGES = 100
-
-if TYPE_CHECKING:
-    from deepreview.diff import Diff
 
 
 class GitLabError(ForgeError):
@@ -297,14 +294,12 @@ class GitLab:
 
     # ------------------------------------------------------------------ publishing
 
-    def plan(
-        self, report: Report, diff: Diff | None = None, *, report_url: str | None = None
-    ) -> PublishPlan:
+    def plan(self, report: Report, *, report_url: str | None = None) -> PublishPlan:
         """The review `report` makes on its merge request, given our notes already there."""
         repo, number = _pull_of(report)
         comments, summaries, threads = posted_notes(self.discussions(repo, number))
         self._threads = threads
-        return plan_review(report, diff, comments, summaries, report_url=report_url)
+        return plan_review(report, comments, summaries, report_url=report_url)
 
     def publish(self, report: Report, plan: PublishPlan) -> PublishPlan:
         """Edit our notes, resolve the discussions of fixed findings, add new discussions, and
