@@ -38,6 +38,13 @@ from deepreview.store import StoreError
 )
 @click.option("--no-cache", is_flag=True, help="Run every agent afresh.")
 @click.option(
+    "--include",
+    multiple=True,
+    metavar="PATTERN",
+    help="Review matching files even when generated, vendored or lock files.",
+)
+@click.option("--exclude", multiple=True, metavar="PATTERN", help="Never review matching files.")
+@click.option(
     "--model", "models", multiple=True, metavar="AGENT=MODEL", help="Set an agent's model."
 )
 @click.option("--publish/--no-publish", default=True, show_default=True, help="Post the review.")
@@ -52,6 +59,8 @@ def ci_cmd(
     formats: str,
     fail_on: str | None,
     no_cache: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
     models: tuple[str, ...],
     publish: bool,
     dry_run: bool,
@@ -85,6 +94,8 @@ def ci_cmd(
         formats=fmts,
         environ=environ,
         use_cache=not no_cache,
+        include=include,
+        exclude=exclude,
     )
     progress = Progress(console(stderr=True, quiet=quiet), log_style(environ))
     try:
