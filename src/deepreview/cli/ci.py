@@ -45,6 +45,12 @@ from deepreview.store import StoreError
 )
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Never review matching files.")
 @click.option(
+    "--verify/--no-verify",
+    "verify",
+    default=None,
+    help="Run the change's tests in a sandbox (default: off, as for every pull request).",
+)
+@click.option(
     "--model", "models", multiple=True, metavar="AGENT=MODEL", help="Set an agent's model."
 )
 @click.option("--publish/--no-publish", default=True, show_default=True, help="Post the review.")
@@ -61,6 +67,7 @@ def ci_cmd(
     no_cache: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    verify: bool | None,
     models: tuple[str, ...],
     publish: bool,
     dry_run: bool,
@@ -96,6 +103,7 @@ def ci_cmd(
         use_cache=not no_cache,
         include=include,
         exclude=exclude,
+        verify=verify,
     )
     progress = Progress(console(stderr=True, quiet=quiet), log_style(environ))
     try:
