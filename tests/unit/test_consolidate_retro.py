@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from deepreview.consolidate import Consolidation, ConsolidationInput, consolidate
+from deepreview.consolidate.retro import judgement
 from deepreview.diff import Diff, FileDiff
 from deepreview.schema import (
     AgentReview,
@@ -181,13 +182,15 @@ def test_files_reviewed_falls_back_to_coverage() -> None:
 def test_narratives_come_from_the_data(out: Consolidation) -> None:
     claude, codex, gemini = out.retro
     assert claude.narrative == (
-        "Claude Opus 4.6 reported 3 findings (1I 2S); 2 made the report. "
+        "Claude Opus 4.6 earned its place: one finding in the report came from it alone. "
+        "It reported 3 findings (1I 2S); 2 made the report. "
         "Only it raised S1 Helper name misleading. "
         "1 rejected on verification (S2: cited file `ghost.py` does not exist at head (or is "
         "binary)). It missed I2, raised by others. It looked at 2 of 2 changed files."
     )
     assert "Severity lowered: 1 C→I" in codex.narrative
     assert "Every claim held up against the code" in codex.narrative
+    assert codex.narrative.startswith("Codex GPT 5.4 ")
     assert gemini.narrative == (
         "Gemini 3.1 Pro did not complete (429 capacity); nothing it found is in this report."
     )
@@ -222,3 +225,28 @@ def test_summary_names_failed_agents_and_drops(out: Consolidation) -> None:
     assert "Gemini 3.1 Pro (429 capacity) was unable to review it." in out.summary
     assert [f.severity for f in out.findings] == ["important", "important", "suggestion"]
     assert "Dropped: 1 claim failed verification." in out.summary
+
+
+@pytest.mark.parametrize(
+    ("figures", "expected"),
+    [
+        ((0, 0, 0, 0), "found nothing to report here"),
+        ((5, 1, 1, 4), "was more noise than signal here"),
+        ((3, 2, 2, 1), "earned its place: two findings in the report came from it alone"),
+        ((3, 3, 0, 0), "added nothing of its own"),
+    ],
+)
+def test_judgement_from_the_figures(figures: tuple[int, int, int, int], expected: str) -> None:
+    assert judgement(*figures).startswith(expected)
+
+
+def test_cost_per_kept_finding_in_the_narrative() -> None:
+    review = AgentReview(
+        findings=[
+            Finding(id="I1", severity="important", title="Off by one", locations=[]),
+            Finding(id="S1", severity="suggestion", title="Rename x", locations=[]),
+        ]
+    )
+    run = agent("Claude Opus 4.6", review, cost_usd=0.84)
+    (row,) = consolidate(ConsolidationInput(runs=[run])).retro
+    assert "It cost $0.84, $0.42 per finding kept." in row.narrative

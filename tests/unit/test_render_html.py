@@ -320,13 +320,19 @@ def test_agent_output_cannot_inject_markup() -> None:
     assert [tag for tag, _ in page.tags].count("style") == 1  # the page's own
     assert not any(k.startswith("on") for _, a in page.tags for k in a)
     assert not any("javascript:" in v for v in page.attr_values("href"))
-    for href in page.attr_values("href"):
-        assert href.startswith("#") or href.startswith(FORGE), href
+    # Agents' web addresses are links that pass on nothing; anything else is not a link.
+    for tag, attrs in page.tags:
+        href = attrs.get("href") if tag == "a" else None
+        if href is None or href.startswith(("#", *FORGE)):
+            continue
+        assert href.startswith("https://"), href
+        assert attrs.get("rel") == "nofollow noopener noreferrer", href
+    hrefs = page.attr_values("href")
+    assert "https://docs.example/page" in hrefs and "https://auto.example/x" in hrefs
     # What the agent wrote is still shown, as text.
     assert "&lt;script&gt;alert(&quot;raw&quot;)&lt;/script&gt;" in html
     assert '<script>alert("raw")</script>' in page.text
-    assert "docs <https://docs.example/page>" in page.text
-    assert "https://auto.example/x" in page.text
+    assert "Click [here](javascript:alert(2)) or docs" in page.text
 
 
 def test_light_dark_and_print_styles() -> None:
@@ -430,3 +436,63 @@ def test_screenshot_script_renders_a_real_page(tmp_path: Path) -> None:
     assert (width, height) == (1280, 2400)
     assert len(data) > 100_000  # a blank page of this size compresses to about 10 KB
     assert len(set(pixels)) > 64  # many colours, not one background
+
+
+# --------------------------------------------------------------------------- scanning
+
+
+def test_verdict_and_counts_lead_the_page() -> None:
+    html = render_html(sample_report())
+    lead = html[html.index('<p class="lead">') : html.index("</p>", html.index('<p class="lead">'))]
+    assert '<span class="verdict rework">Rework</span>' in lead
+    assert '<span class="sev critical">1 critical</span>' in lead
+    assert html.index('<p class="lead">') < html.index('<table class="header">')
+
+
+def test_filters_are_inputs_read_by_css_without_any_script() -> None:
+    report = sample_report()
+    html = render_html(report)
+    page = Page(html)
+    ids = {a.get("id") for tag, a in page.tags if tag == "input"}
+    assert {"f-sev-critical", "f-sev-important", "f-sev-suggestion", "f-by-all"} <= ids
+    assert "f-by-0" in ids  # Claude raised findings
+    assert "script" not in {tag for tag, _ in page.tags}
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "body:has(#f-sev-critical:not(:checked)) .filterable.sev-critical" in style
+    assert "body:has(#f-by-0:checked) .filterable:not(.by-0)" in style
+    c1 = next(
+        a for tag, a in page.tags if tag == "article" and "sev-critical" in (a["class"] or "")
+    )
+    assert set((c1["class"] or "").split()) >= {"filterable", "by-0", "by-1"}
+
+
+def test_appendix_entries_fold_and_analyzers_are_listed_not_dumped() -> None:
+    html = render_html(sample_report())
+    appendix = html[html.index('id="appendix-original-reviews"') :]
+    assert appendix.count('<details class="original">') == len(sample_report().runs)
+    assert "<summary><h3" in appendix
+    assert '"code": "F401"' not in appendix
+
+
+def test_urls_in_findings_are_links() -> None:
+    report = sample_report()
+    finding = report.findings[0].model_copy(
+        update={"body": "See https://docs.example/rules/B602. It is unsafe."}
+    )
+    html = render_html(report.model_copy(update={"findings": [finding, *report.findings[1:]]}))
+    assert (
+        '<a href="https://docs.example/rules/B602" rel="nofollow noopener noreferrer">'
+        "https://docs.example/rules/B602</a>. It is unsafe."
+    ) in html
+
+
+def test_anchors_show_on_hover_and_empty_sections_are_compact() -> None:
+    html = render_html(empty_report())
+    css = html[html.index("<style>") : html.index("</style>")]
+    anchor = css[css.index(".anchor {") : css.index("}", css.index(".anchor {"))]
+    assert "visibility: hidden" in anchor
+    assert (
+        ":is(h1, h2, h3, h4, h5, h6):is(:hover, :focus-within) > .anchor { visibility: visible; }"
+        in css
+    )
+    assert "h2:has(+ p.none)" in css

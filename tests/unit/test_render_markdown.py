@@ -161,7 +161,7 @@ def test_every_table_row_has_its_columns() -> None:
         elif tok.type in ("td_open", "th_open"):
             rows[-1] += 1
     assert rows[:12] == [2] * 12  # header table: head row + 11 rows
-    assert rows[12:26] == [5] * 14  # retro: head row + 13 metrics, 4 agents
+    assert rows[12:29] == [6] * 17  # retro: head row + 16 metrics, 4 agents and Totals
 
 
 # --------------------------------------------------------------------------- findings
@@ -229,14 +229,19 @@ def test_reconciliation_lists_changes_and_drops() -> None:
 
 def test_retro_table_cells() -> None:
     retro = section(render_markdown(sample_report()), "Agent Performance Retro")
-    assert "| | Claude Opus 4.7 | Codex GPT 5.4 | ~~Gemini 3.1 Pro~~ | Ruff 0.6.9 |" in retro
-    assert "| Duration | 6m 57s | 3m 34s | — | 0.4s |" in retro
-    assert "| Findings | 1C 1I 2S | 3I | — | 1S |" in retro
     assert (
-        "| Tool calls | 27 (Read 9, Grep 7, Bash 6, Glob 5) | 21 (shell 20, stdin 1) | — | — |"
-        in (retro)
+        "| | Claude Opus 4.7 | Codex GPT 5.4 | ~~Gemini 3.1 Pro~~ | Ruff 0.6.9 | Totals |" in retro
     )
-    assert "| Downgraded | 0 | 1 (I→S) | 0 | 0 |" in retro
+    assert "| Model | claude-opus-4-7 | gpt-5.4 | gemini-3.1-pro | — | — |" in retro
+    assert "| Duration | 6m 57s | 3m 34s | — | 0.4s | 14m 42s |" in retro
+    assert "| Tokens (in / out) | 183.4k / 9.9k | 48.2k / 3.1k | — | — | 231.6k / 13.0k |" in retro
+    assert "| Cost | $2.84 | — | — | — | $2.84 |" in retro
+    assert "| Findings | 1C 1I 2S | 3I | — | 1S | 1C 4I 3S |" in retro
+    assert (
+        "| Tool calls | 27 (Read 9, Grep 7, Bash 6, Glob 5) | 21 (shell 20, stdin 1) | — | — "
+        "| 48 (shell 20, Read 9, Grep 7, Bash 6, Glob 5, stdin 1) |"
+    ) in retro
+    assert "| Downgraded | 0 | 1 (I→S) | 0 | 0 | 1 (I→S) |" in retro
 
 
 # --------------------------------------------------------------------------- appendix

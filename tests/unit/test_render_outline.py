@@ -17,8 +17,10 @@ from deepreview.render.outline import (
     TEXT_LIMIT,
     CommitsCell,
     FindingsSection,
+    closed_since,
     outline,
     run_status,
+    what_it_does,
 )
 from deepreview.schema import AgentRun, Commit, ConsolidatedFinding, Location, Report
 from tests.factories import HEADER_ROWS, REPORT_SECTIONS, empty_report, sample_report
@@ -141,3 +143,44 @@ def test_a_large_review_stays_small() -> None:
     report = report.model_copy(update={"target": _many_commits(5_000).target})
     assert len(render_markdown(report)) < 400_000
     assert len(render_html(report)) < 800_000
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def test_the_summary_says_what_the_change_does_from_the_pull_request() -> None:
+    report = sample_report()
+    assert what_it_does(report) == (
+        "Pull request #42: “Customer lookup | retrying client” — "
+        "“Adds `invoicer customer` and retries on server errors.”"
+    )
+    md = render_markdown(report)
+    summary = md[md.index("## Executive Summary") : md.index("## Critical Issues")]
+    assert summary.index("**The change:** Pull request #42") < summary.index("**Structure:**")
+
+
+def test_without_a_pull_request_the_commit_subjects_say_it() -> None:
+    report = _many_commits(5)
+    report = report.model_copy(update={"target": report.target.model_copy(update={"pr": None})})
+    assert what_it_does(report) == (
+        "5 commits: “Change number 0”; “Change number 1”; “Change number 2”; and 2 more."
+    )
+    assert what_it_does(empty_report()) == ""
+
+
+def test_a_later_round_says_what_the_new_commits_closed() -> None:
+    assert closed_since(sample_report()) == (
+        "Since round 1, the new commits closed S2 “`--verbose` flag is ignored”; "
+        "2 still open or changed."
+    )
+    assert closed_since(empty_report()) == ""
+
+
+def test_verdict_and_counts_lead_the_markdown() -> None:
+    md = render_markdown(sample_report())
+    lines = md.splitlines()
+    assert lines[2] == (
+        "**Verdict: Rework** — C1 lets any customer name rewrite the lookup query; both agents "
+        "agree. (1 Critical, 2 Important, 2 Suggestions)"
+    )
+    assert lines[4] == "| | |"

@@ -73,9 +73,33 @@ def _row(
         dropped=len(my_drops),
     )
     narrative = _narrative(row, len(review.findings), mine, unique, missed, false_pos)
+    narrative += _cost_sentence(run, len(mine))
     if changed_paths and row.files_reviewed is not None:
         narrative += f" It looked at {row.files_reviewed} of {len(changed_paths)} changed files."
     return row.model_copy(update={"narrative": narrative})
+
+
+def judgement(reported: int, kept: int, unique: int, false_positives: int) -> str:
+    """The retro's verdict on one agent, from its figures alone: nothing reported; more claims
+    rejected than kept is noise; a finding only it raised earns its place; else it confirmed
+    others."""
+    if reported == 0:
+        return "found nothing to report here"
+    if false_positives > kept:
+        return "was more noise than signal here: more of its claims failed verification than held"
+    if unique:
+        only = f"{number_word(unique)} finding{'s' if unique != 1 else ''}"
+        return f"earned its place: {only} in the report came from it alone"
+    return "added nothing of its own: what it kept, other agents also raised"
+
+
+def _cost_sentence(run: AgentRun, kept: int) -> str:
+    if run.cost_usd is None:
+        return ""
+    cost = f"${run.cost_usd:,.2f}"
+    if kept:
+        return f" It cost {cost}, ${run.cost_usd / kept:,.2f} per finding kept."
+    return f" It cost {cost} and no finding of it was kept."
 
 
 def compact_counts(critical: int, important: int, suggestion: int) -> str:
@@ -134,9 +158,13 @@ def _narrative(
     false_pos: Sequence[DroppedFinding],
 ) -> str:
     counts = compact_counts(row.critical, row.important, row.suggestion)
-    sentences = [f"{row.agent} reported {reported} finding{'s' if reported != 1 else ''}"]
+    verdict = judgement(reported, len(mine), len(unique), len(false_pos))
+    sentences = [
+        f"{row.agent} {verdict}",
+        f"It reported {reported} finding{'s' if reported != 1 else ''}",
+    ]
     if reported:
-        sentences[0] += f" ({counts}); {len(mine)} made the report"
+        sentences[1] += f" ({counts}); {len(mine)} made the report"
     if unique:
         sentences.append(f"Only it raised {_ids(unique, titles=True)}")
     if false_pos:

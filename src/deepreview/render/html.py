@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
@@ -45,7 +47,15 @@ from deepreview.render.reviewers import (
     is_failed,
     reviewer_name,
 )
-from deepreview.schema import AgentRun, ConsolidatedFinding, FeedbackComment, Location, Report
+from deepreview.schema import (
+    SEVERITIES,
+    AgentRun,
+    ConsolidatedFinding,
+    FeedbackComment,
+    Location,
+    Report,
+)
+from deepreview.scope import Scope
 from deepreview.version import __version__
 from deepreview.words import plural
 
@@ -186,6 +196,8 @@ def _link_open(
     href = str(tokens[idx].attrGet("href") or "")
     if href.startswith("#"):
         return str(Markup('<a href="{}">').format(href))
+    if web_url(href):
+        return str(Markup('<a href="{}" rel="nofollow noopener noreferrer">').format(href))
     return '<span class="link">'
 
 
@@ -195,11 +207,44 @@ def _link_close(
     level = tokens[idx].level
     opening = next(t for t in reversed(tokens[:idx]) if t.type == "link_open" and t.level == level)
     href = str(opening.attrGet("href") or "")
-    if href.startswith("#"):
+    if href.startswith("#") or web_url(href):
         return "</a>"
     if opening.markup == "autolink":
         return "</span>"
     return str(Markup('</span> <span class="url">&lt;{}&gt;</span>').format(href))
+
+
+_BARE_URL = re.compile(r"https?://[^\s<>()\[\]\"'`]*[^\s<>()\[\]\"'`.,;:!?]")
+
+
+def _linkify(state: StateCore) -> None:
+    """Bare http(s) addresses in text become links (not inside links or code)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        out: list[Token] = []
+        depth = 0
+        for tok in block.children:
+            depth += {"link_open": 1, "link_close": -1}.get(tok.type, 0)
+            if tok.type != "text" or depth or not _BARE_URL.search(tok.content):
+                out.append(tok)
+                continue
+            pos = 0
+            for match in _BARE_URL.finditer(tok.content):
+                if match.start() > pos:
+                    out.append(_text(tok.content[pos : match.start()], tok.level))
+                opening = Token("link_open", "a", 1, level=tok.level, markup="linkify")
+                opening.attrSet("href", match.group())
+                closing = Token("link_close", "a", -1, level=tok.level, markup="linkify")
+                out += [opening, _text(match.group(), tok.level + 1), closing]
+                pos = match.end()
+            if pos < len(tok.content):
+                out.append(_text(tok.content[pos:], tok.level))
+        block.children = out
+
+
+def _text(content: str, level: int) -> Token:
+    return Token("text", "", 0, content=content, level=level)
 
 
 @cache
@@ -213,6 +258,7 @@ def _markdown() -> MarkdownIt:
     md.add_render_rule("heading_close", _heading_close)
     md.add_render_rule("link_open", _link_open)
     md.add_render_rule("link_close", _link_close)
+    md.core.ruler.push("bare_urls", _linkify)
     return md
 
 
@@ -236,6 +282,15 @@ class AgentMarkdown:
 # --------------------------------------------------------------------------- the page's helpers
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What the findings can be filtered by: severities, scopes, (run index, reviewer name)."""
+
+    severities: tuple[str, ...]
+    scopes: tuple[str, ...]
+    reviewers: tuple[tuple[int, str], ...]
+
+
 def _link(content: str | Markup, url: str | None) -> Markup:
     safe = web_url(url)
     if safe is None:
@@ -251,7 +306,8 @@ class _View:
         self.doc = outline(report)
         self.anchors = Anchors()
         self.md = AgentMarkdown(self.anchors)
-        self._colour = {run.agent: n % AGENT_COLOURS for n, run in enumerate(report.runs)}
+        self._order = {run.agent: n for n, run in enumerate(report.runs)}
+        self._colour = {agent: n % AGENT_COLOURS for agent, n in self._order.items()}
         self._links = report.target.links
         titles = [self.doc.title, *(section.title for section in self.doc.sections)]
         # Section and finding ids are taken first, so embedded headings never displace them.
@@ -291,6 +347,49 @@ class _View:
         if run is not None and is_failed(run):
             return Markup('<span class="badge {} failed"><s>{}</s></span>').format(colour, text)
         return Markup('<span class="badge {}">{}</span>').format(colour, text)
+
+    def filter_classes(self, finding: ConsolidatedFinding) -> str:
+        """The classes the CSS-only filters select on: severity, scope and each reviewer."""
+        scope = finding.scope.value if finding.scope is not None else "none"
+        by = " ".join(
+            f"by-{self._order[r.agent]}" for a in finding.agents if (r := find_run(self.report, a))
+        )
+        return f"filterable sev-{finding.severity} scope-{scope} {by}".strip()
+
+    def filters(self) -> Filters:
+        """The filter bar's choices: severities, scopes and reviewers present in the findings."""
+        findings = self.report.findings
+        present = [s for s in SEVERITIES if any(f.severity == s for f in findings)]
+        scopes = [sc.value for sc in Scope if any(f.scope is sc for f in findings)]
+        agents: dict[int, str] = {}
+        for f in findings:
+            for a in f.agents:
+                run = find_run(self.report, a)
+                if run is not None:
+                    agents[self._order[run.agent]] = agent_display(self.report, a)
+        return Filters(tuple(present), tuple(scopes), tuple(sorted(agents.items())))
+
+    @staticmethod
+    def filter_css(filters: Filters) -> Markup:
+        """CSS hiding the findings a filter leaves out: unchecked severities and scopes, and
+        those not raised by the chosen reviewer. No script: `:has()` reads the inputs."""
+        selectors = [
+            *(
+                f"body:has(#f-sev-{s}:not(:checked)) .filterable.sev-{s}"
+                for s in filters.severities
+            ),
+            *(
+                f"body:has(#f-scope-{s}:not(:checked)) .filterable.scope-{s}"
+                for s in filters.scopes
+            ),
+            *(
+                f"body:has(#f-by-{n}:checked) .filterable:not(.by-{n})"
+                for n, _ in filters.reviewers
+            ),
+        ]
+        # Selectors are built from severity and scope names and run numbers only.
+        css = ",\n".join(selectors) + " { display: none; }" if selectors else ""
+        return Markup(css)  # nosec B704
 
     def badges(self, agents: Iterable[str]) -> Markup:
         """Pills for every agent of an attribution."""

@@ -44,7 +44,10 @@ SEPARATOR = "\n\n---\n\n"
 def render_markdown(report: Report) -> str:
     """The whole report as Markdown, ending with one newline."""
     doc = outline(report)
-    header = f"# {doc.title}\n\n" + _table(
+    verdict = doc.lead.verdict
+    lead = _join(f"**Verdict: {verdict.decision}**", verdict.reason, sep=" — ")
+    lead += f" ({_counts_text(doc.lead.counts)})"
+    header = f"# {doc.title}\n\n{lead}\n\n" + _table(
         ["", ""], [(f"**{row.name}**", _header_cell(row.cell)) for row in doc.header]
     )
     sections = [_format_section(section) for section in doc.sections]
@@ -134,14 +137,22 @@ def _header_cell(cell: Cell) -> str:
 # --------------------------------------------------------------------------- sections
 
 
-def _summary(section: SummarySection) -> str:
-    counts = dict(section.counts)
-    suggestions = "Suggestion" if counts["suggestion"] == 1 else "Suggestions"
-    structure = (
-        f"**Structure:** {counts['critical']} Critical, {counts['important']} Important, "
-        f"{counts['suggestion']} {suggestions}."
+def _counts_text(counts: Sequence[tuple[str, int]]) -> str:
+    """`1 Critical, 2 Important, 2 Suggestions`."""
+    named = {"critical": "Critical", "important": "Important", "suggestion": "Suggestion"}
+    return ", ".join(
+        f"{n} {named[s]}{'s' if s == 'suggestion' and n != 1 else ''}" for s, n in counts
     )
-    blocks = [section.summary or NONE, structure]
+
+
+def _summary(section: SummarySection) -> str:
+    structure = f"**Structure:** {_counts_text(section.counts)}."
+    blocks = [
+        *([f"**The change:** {section.change}"] if section.change else []),
+        section.summary or NONE,
+        *([section.closed] if section.closed else []),
+        structure,
+    ]
     if section.priors:
         items = [
             f"{p.prior.id} **{_one_line(p.prior.title)}** — {p.status}"

@@ -179,6 +179,8 @@ class SummarySection:
     counts: tuple[tuple[Severity, int], ...]
     previous_round: str
     priors: tuple[PriorItem, ...]
+    change: str = ""
+    closed: str = ""
 
 
 @dataclass(frozen=True)
@@ -335,10 +337,19 @@ Section = (
 
 
 @dataclass(frozen=True)
+class Lead:
+    """What a reader sees first: the verdict and the finding counts."""
+
+    verdict: Verdict
+    counts: tuple[tuple[Severity, int], ...]
+
+
+@dataclass(frozen=True)
 class Outline:
     """The whole report as renderers see it."""
 
     title: str
+    lead: Lead
     header: tuple[HeaderRow, ...]
     sections: tuple[Section, ...] = field(default_factory=tuple)
 
@@ -381,7 +392,8 @@ def outline(report: Report) -> Outline:
             "Appendix: Original Reviews", tuple(_appendix_entry(run) for run in report.runs)
         )
     )
-    return Outline(f"Deep Review: {report.id}", tuple(header_rows(report)), tuple(sections))
+    lead = Lead(report.verdict, _counts(report))
+    return Outline(f"Deep Review: {report.id}", lead, tuple(header_rows(report)), tuple(sections))
 
 
 def web_url(url: str | None) -> str | None:
@@ -447,13 +459,64 @@ def previous_round(report: Report) -> str:
     return f"round {report.round - 1}" if report.round > 1 else "the previous round"
 
 
+def _counts(report: Report) -> tuple[tuple[Severity, int], ...]:
+    return tuple((s, sum(1 for f in report.findings if f.severity == s)) for s in SEVERITIES)
+
+
+#: How much of a pull request's description the summary quotes, and how many subjects.
+DESCRIPTION_LIMIT = 300
+NAMED_SUBJECTS = 3
+
+
+def what_it_does(report: Report) -> str:
+    """What the change does in its author's words: the pull request's title and the first
+    paragraph of its description, else the commit subjects (quoted, never interpreted)."""
+    target = report.target
+    if target.pr is not None:
+        text = f"Pull request #{target.pr.number}: “{' '.join(target.pr.title.split())}”"
+        first = " ".join(target.pr.body.strip().split("\n\n", 1)[0].split())
+        if first:
+            cut = first if len(first) <= DESCRIPTION_LIMIT else first[:DESCRIPTION_LIMIT] + "…"
+            text += f" — “{cut}”"
+        return text
+    if not target.commits:
+        return ""
+    subjects = [f"“{' '.join(c.subject.split())}”" for c in target.commits[:NAMED_SUBJECTS]]
+    more = len(target.commits) - NAMED_SUBJECTS
+    listed = "; ".join(subjects) + (f"; and {more} more" if more > 0 else "")
+    n = len(target.commits)
+    return f"{n} commit{'s' if n != 1 else ''}: {listed}."
+
+
+def closed_since(report: Report) -> str:
+    """In a later round, what the new commits closed of the previous round's findings."""
+    fixed = [p for p in report.prior_findings if p.status == "fixed"]
+    if report.round <= 1 or not report.prior_findings:
+        return ""
+    still = len(report.prior_findings) - len(fixed)
+    named = ", ".join(f"{p.id} “{' '.join(p.title.split())}”" for p in fixed[:NAMED_SUBJECTS])
+    if len(fixed) > NAMED_SUBJECTS:
+        named += f" and {len(fixed) - NAMED_SUBJECTS} more"
+    head = f"Since {previous_round(report)}"
+    if not fixed:
+        return f"{head}, the new commits closed none of its {len(report.prior_findings)} findings."
+    rest = f"; {still} still open or changed" if still else "; nothing of it is left open"
+    return f"{head}, the new commits closed {named}{rest}."
+
+
 def _summary(report: Report) -> SummarySection:
-    counts = tuple((s, sum(1 for f in report.findings if f.severity == s)) for s in SEVERITIES)
+    counts = _counts(report)
     priors = tuple(
         PriorItem(prior, prior.status.replace("-", " ")) for prior in report.prior_findings
     )
     return SummarySection(
-        "Executive Summary", report.summary.strip("\n"), counts, previous_round(report), priors
+        "Executive Summary",
+        report.summary.strip("\n"),
+        counts,
+        previous_round(report),
+        priors,
+        what_it_does(report),
+        closed_since(report),
     )
 
 

@@ -1,21 +1,27 @@
-"""The retro summary table: one column per agent, one row per metric."""
+"""The retro summary table: one column per agent and a Totals column, one row per metric."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from deepreview.render.durations import compact
 from deepreview.render.reviewers import agent_display, find_run, is_failed
-from deepreview.schema import Report, RetroRow
+from deepreview.schema import AgentRun, Report, RetroRow
 
 DASH = "—"
+TOTALS = "Totals"
 
 
 def findings_count(row: RetroRow) -> str:
     """`1C 2I 3S`, or a dash when the agent raised nothing."""
-    counts = ((row.critical, "C"), (row.important, "I"), (row.suggestion, "S"))
-    text = " ".join(f"{n}{letter}" for n, letter in counts if n)
-    return text or DASH
+    return _counts(row.critical, row.important, row.suggestion)
+
+
+def _counts(critical: int, important: int, suggestion: int) -> str:
+    counts = ((critical, "C"), (important, "I"), (suggestion, "S"))
+    return " ".join(f"{n}{letter}" for n, letter in counts if n) or DASH
 
 
 def _breakdown(counts: Mapping[str, int], *, by_count: bool) -> str:
@@ -33,40 +39,165 @@ def _breakdown(counts: Mapping[str, int], *, by_count: bool) -> str:
     return f"{total} ({', '.join(f'{k} {n}' for k, n in items)})"
 
 
-def _duration(row: RetroRow, failed: bool) -> str:
-    return DASH if failed or row.duration_s is None else compact(row.duration_s)
+def tokens(n: int) -> str:
+    """`950`, `12.3k`, `1.2M`."""
+    if n < 1_000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1_000:.1f}k"
+    return f"{n / 1_000_000:.1f}M"
 
 
-_ROWS: tuple[tuple[str, Callable[[RetroRow, bool], str]], ...] = (
+def usd(amount: float) -> str:
+    """`$0.42`, `$0.0031` (small amounts keep two significant digits)."""
+    if amount == 0 or amount >= 0.01:
+        return f"${amount:,.2f}"
+    return f"${amount:.2g}"
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One agent's column: its retro row, its run and whether the run failed."""
+
+    row: RetroRow
+    run: AgentRun | None
+    failed: bool
+
+
+def _duration(c: _Column) -> str:
+    return DASH if c.failed or c.row.duration_s is None else compact(c.row.duration_s)
+
+
+def _model(c: _Column) -> str:
+    return (c.run.model if c.run else None) or DASH
+
+
+def _usage(c: _Column) -> tuple[int, int] | None:
+    usage = c.run.usage if c.run else None
+    if usage is None or not (usage.input_tokens or usage.output_tokens):
+        return None
+    return usage.input_tokens, usage.output_tokens
+
+
+def _tokens(c: _Column) -> str:
+    used = _usage(c)
+    return DASH if used is None else f"{tokens(used[0])} / {tokens(used[1])}"
+
+
+def _cost(c: _Column) -> str:
+    cost = c.run.cost_usd if c.run else None
+    return DASH if cost is None else usd(cost)
+
+
+_ROWS: tuple[tuple[str, Callable[[_Column], str]], ...] = (
+    ("Model", _model),
     ("Duration", _duration),
-    ("Findings", lambda r, _: findings_count(r)),
-    ("Critical", lambda r, _: str(r.critical)),
-    ("Important", lambda r, _: str(r.important)),
-    ("Suggestion", lambda r, _: str(r.suggestion)),
-    ("Tool calls", lambda r, _: _breakdown(r.tool_calls, by_count=True) if r.tool_calls else DASH),
-    ("Design observations", lambda r, _: str(r.design_observations)),
-    ("False positives", lambda r, _: str(r.false_positives)),
-    ("Unique insights", lambda r, _: str(r.unique_insights)),
-    ("Files reviewed", lambda r, _: DASH if r.files_reviewed is None else str(r.files_reviewed)),
-    ("Coverage misses", lambda r, _: str(r.coverage_misses)),
-    ("Downgraded", lambda r, _: _breakdown(r.downgraded, by_count=False)),
-    ("Dropped", lambda r, _: str(r.dropped)),
+    ("Tokens (in / out)", _tokens),
+    ("Cost", _cost),
+    ("Findings", lambda c: findings_count(c.row)),
+    ("Critical", lambda c: str(c.row.critical)),
+    ("Important", lambda c: str(c.row.important)),
+    ("Suggestion", lambda c: str(c.row.suggestion)),
+    (
+        "Tool calls",
+        lambda c: _breakdown(c.row.tool_calls, by_count=True) if c.row.tool_calls else DASH,
+    ),
+    ("Design observations", lambda c: str(c.row.design_observations)),
+    ("False positives", lambda c: str(c.row.false_positives)),
+    ("Unique insights", lambda c: str(c.row.unique_insights)),
+    (
+        "Files reviewed",
+        lambda c: DASH if c.row.files_reviewed is None else str(c.row.files_reviewed),
+    ),
+    ("Coverage misses", lambda c: str(c.row.coverage_misses)),
+    ("Downgraded", lambda c: _breakdown(c.row.downgraded, by_count=False)),
+    ("Dropped", lambda c: str(c.row.dropped)),
 )
 
 
-def retro_columns(report: Report) -> list[tuple[str, bool]]:
-    """Each retro row's agent display name and whether its run failed."""
+def _total_duration(cs: Sequence[_Column], report: Report) -> str:
+    return compact(report.wall_clock_s) if report.wall_clock_s > 0 else DASH
+
+
+def _total_tokens(cs: Sequence[_Column], _: Report) -> str:
+    used = [u for c in cs if (u := _usage(c)) is not None]
+    if not used:
+        return DASH
+    return f"{tokens(sum(u[0] for u in used))} / {tokens(sum(u[1] for u in used))}"
+
+
+def _total_cost(cs: Sequence[_Column], _: Report) -> str:
+    costs = [c.run.cost_usd for c in cs if c.run is not None and c.run.cost_usd is not None]
+    return usd(sum(costs)) if costs else DASH
+
+
+def _total_counts(cs: Sequence[_Column], _: Report) -> str:
+    rows = [c.row for c in cs]
+    return _counts(*(sum(getattr(r, s) for r in rows) for s in SEVERITY_FIELDS))
+
+
+def _changed(report: Report) -> str:
+    """The number of changed files reviewed: what every agent's count is out of."""
+    return str(len(report.target.changed_files)) if report.target.changed_files else DASH
+
+
+def _sum(field: str) -> Callable[[Sequence[_Column], Report], str]:
+    return lambda cs, _: str(sum(getattr(c.row, field) for c in cs))
+
+
+def _sum_breakdown(field: str, by_count: bool) -> Callable[[Sequence[_Column], Report], str]:
+    def total(cs: Sequence[_Column], _: Report) -> str:
+        merged: Counter[str] = Counter()
+        for c in cs:
+            merged.update(getattr(c.row, field))
+        return _breakdown(dict(merged), by_count=by_count) if merged or not by_count else DASH
+
+    return total
+
+
+SEVERITY_FIELDS = ("critical", "important", "suggestion")
+
+#: The Totals column: sums over the agents, the review's wall-clock time as its duration,
+#: and a dash where a sum means nothing (models, files per agent).
+_TOTALS: dict[str, Callable[[Sequence[_Column], Report], str]] = {
+    "Model": lambda cs, _: DASH,
+    "Duration": _total_duration,
+    "Tokens (in / out)": _total_tokens,
+    "Cost": _total_cost,
+    "Findings": _total_counts,
+    **{s.capitalize(): _sum(s) for s in SEVERITY_FIELDS},
+    "Tool calls": _sum_breakdown("tool_calls", by_count=True),
+    "Design observations": _sum("design_observations"),
+    "False positives": _sum("false_positives"),
+    "Unique insights": _sum("unique_insights"),
+    "Files reviewed": lambda cs, report: _changed(report),
+    "Coverage misses": _sum("coverage_misses"),
+    "Downgraded": _sum_breakdown("downgraded", by_count=False),
+    "Dropped": _sum("dropped"),
+}
+
+
+def _columns(report: Report) -> list[_Column]:
     columns = []
     for row in report.retro:
         run = find_run(report, row.agent)
-        columns.append((agent_display(report, row.agent), run is not None and is_failed(run)))
+        columns.append(_Column(row, run, run is not None and is_failed(run)))
     return columns
 
 
+def retro_columns(report: Report) -> list[tuple[str, bool]]:
+    """Each retro row's agent display name and whether its run failed, then Totals."""
+    agents = [(agent_display(report, c.row.agent), c.failed) for c in _columns(report)]
+    return [*agents, (TOTALS, False)] if agents else []
+
+
 def retro_table(report: Report) -> list[tuple[str, list[str]]]:
-    """The table body: each row name with one cell per agent, in `report.retro` order."""
-    failed = [is_failed_col for _, is_failed_col in retro_columns(report)]
+    """The table body: each row name with one cell per agent, in `report.retro` order, and
+    the Totals cell."""
+    columns = _columns(report)
+    if not columns:
+        return []
     return [
-        (name, [cell(row, f) for row, f in zip(report.retro, failed, strict=True)])
+        (name, [*(cell(c) for c in columns), _TOTALS[name](columns, report)])
         for name, cell in _ROWS
     ]
