@@ -184,3 +184,14 @@ def test_verdict_and_counts_lead_the_markdown() -> None:
         "agree. (1 Critical, 2 Important, 2 Suggestions)"
     )
     assert lines[4] == "| | |"
+
+
+def test_pre_existing_findings_are_bounded_like_findings() -> None:
+    many = _many_findings(FULL_FINDINGS + LISTED_FINDINGS + 9, body="Old problem.").findings
+    report = empty_report().model_copy(update={"pre_existing": many})
+    md = render_markdown(report)
+    design = md[md.index("## Design Observations") : md.index("## Testing Assessment")]
+    assert design.count("Old problem.") == FULL_FINDINGS
+    assert f"S{FULL_FINDINGS + LISTED_FINDINGS}." in design
+    assert f"*… and 9 more ({IN_JSON}).*" in design
+    assert f"… and 9 more ({IN_JSON})." in render_html(report)

@@ -243,6 +243,8 @@ def _design(section: DesignSection) -> str:
     )
     if section.pre_existing:
         body += f"\n\n### Pre-existing\n\n{_pre_existing(section.pre_existing)}"
+    if section.more_pre_existing:
+        body += f"\n\n*… and {section.more_pre_existing} more ({IN_JSON}).*"
     return _section(section.title, body)
 
 

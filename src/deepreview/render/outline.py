@@ -205,6 +205,7 @@ class DesignSection:
     concerns: tuple[AttributedConcern, ...]
     strengths: tuple[AttributedStrength, ...]
     pre_existing: tuple[ConsolidatedFinding, ...] = ()
+    more_pre_existing: int = 0
 
 
 @dataclass(frozen=True)
@@ -362,12 +363,7 @@ def outline(report: Report) -> Outline:
     sections: list[Section] = [
         _summary(report),
         *(_findings(report, severity) for severity in SEVERITIES),
-        DesignSection(
-            "Design Observations",
-            tuple(report.concerns),
-            tuple(report.strengths),
-            tuple(report.pre_existing),
-        ),
+        _design(report),
         _assessment(report, "Testing Assessment", report.testing, executed_block(report)),
         _assessment(report, "Documentation Assessment", report.documentation),
         _commit_structure(report),
@@ -555,6 +551,23 @@ def _bounded(finding: ConsolidatedFinding) -> ConsolidatedFinding:
         cut = finding.excerpt.rfind("\n", 0, TEXT_LIMIT)
         update["excerpt"] = finding.excerpt[: cut if cut > 0 else TEXT_LIMIT] + "\n…"
     return finding.model_copy(update=update) if update else finding
+
+
+def _design(report: Report) -> DesignSection:
+    """Concerns, strengths, and the pre-existing findings: the first in full, the next by
+    title only, the rest counted."""
+    listed = report.pre_existing[: FULL_FINDINGS + LISTED_FINDINGS]
+    shown = tuple(
+        _bounded(f) if n < FULL_FINDINGS else f.model_copy(update={"body": ""})
+        for n, f in enumerate(listed)
+    )
+    return DesignSection(
+        "Design Observations",
+        tuple(report.concerns),
+        tuple(report.strengths),
+        shown,
+        len(report.pre_existing) - len(shown),
+    )
 
 
 def _findings(report: Report, severity: Severity) -> FindingsSection:
