@@ -21,18 +21,28 @@ from tests.factories import sample_report
 pytestmark = pytest.mark.browser
 
 MEASURE = """<script>
+const report = (data) => parent === window
+  ? document.body.setAttribute('data-measure', data)
+  : parent.postMessage(data, '*');
 const lead = document.querySelector('.lead .verdict').getBoundingClientRect();
 const row = [...document.querySelectorAll('table.header th')]
   .find(th => th.textContent === 'Verdict').getBoundingClientRect();
 const text = [...document.querySelectorAll('.finding p')];
-document.body.setAttribute('data-measure', JSON.stringify({
+report(JSON.stringify({
   leadBottom: lead.bottom, rowBottom: row.bottom,
-  pageWidth: document.documentElement.scrollWidth, viewport: innerWidth,
+  pageWidth: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth,
   minFont: Math.min(...text.map(e => parseFloat(getComputedStyle(e).fontSize))),
   minTextWidth: Math.min(...text.map(e => e.getBoundingClientRect().width)),
   findings: document.querySelectorAll('article.finding').length,
 }));
 </script>"""
+
+
+#: Chromium will not make a window narrower than about 500 px: a phone's width is a frame.
+FRAME = """<!DOCTYPE html><body style="margin:0"><iframe src="page.html" width="{width}"
+height="{height}" style="border:0"></iframe><script>
+addEventListener('message', e => document.body.setAttribute('data-measure', e.data));
+</script></body>"""
 
 
 def measure(html: str, tmp_path: Path, width: int, height: int) -> dict[str, Any]:
@@ -46,6 +56,10 @@ def measure(html: str, tmp_path: Path, width: int, height: int) -> dict[str, Any
         ),
         encoding="utf-8",
     )
+    target = page
+    if width < 600:
+        target = tmp_path / "frame.html"
+        target.write_text(FRAME.format(width=width, height=height), encoding="utf-8")
     proc = subprocess.run(
         [
             browser,
@@ -55,9 +69,10 @@ def measure(html: str, tmp_path: Path, width: int, height: int) -> dict[str, Any
             "--no-first-run",
             "--disable-background-networking",
             f"--user-data-dir={tmp_path / 'profile'}",
-            f"--window-size={width},{height}",
+            f"--window-size={max(width, 800)},{height}",
+            "--virtual-time-budget=5000",
             "--dump-dom",
-            page.as_uri(),
+            target.as_uri(),
         ],
         capture_output=True,
         text=True,
