@@ -3,13 +3,19 @@
 It reports likely secrets, merge-conflict markers, debugger leftovers, TODO-style
 notes, missing test and documentation changes, and commit-structure facts. Likely secrets are
 redacted from everything it returns.
+
+Every check is linear in its input, and the input is capped: an added line longer than
+`MAX_LINE_CHARS` (a minified bundle) is skipped, and so are a file's added lines past
+`MAX_FILE_CHARS`; the run's notes name each. The scan runs in a background thread that checks
+for cancellation between lines and files, so Ctrl-C stops it at once.
 """
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -20,16 +26,90 @@ from deepreview.agents.scan_commits import commit_structure
 from deepreview.agents.scan_gaps import documentation_gap, testing_gap
 from deepreview.agents.scan_leftovers import conflict_finding, debug_findings, limitations_in
 from deepreview.agents.scan_secrets import redact_finding, redact_text, secret_findings
+from deepreview.background import check, in_background
 from deepreview.context import ReviewContext
-from deepreview.diff import Diff
+from deepreview.diff import Diff, DiffLine, FileDiff, Hunk
 from deepreview.schema import SEVERITIES, AgentReview, AgentRun, Commit, Finding, Limitation
 
+#: Added lines longer than this are not scanned ("skipped: line too long").
+MAX_LINE_CHARS = 50_000
+#: A file's added lines past this many characters are not scanned.
+MAX_FILE_CHARS = 5_000_000
 
-def scan_review(diff: Diff, worktree: Path, commits: Sequence[Commit]) -> AgentReview:
-    """Everything `scan` finds in the added lines of `diff` (head files read from `worktree`)."""
+
+def _capped_file(fd: FileDiff, cancel: threading.Event | None) -> tuple[FileDiff, list[str]]:
+    """`fd` without the added lines over the caps, and a note for each cap that applied."""
+    long_lines: set[int] = set()
+    cutoff: int | None = None
+    total = 0
+    for i, ln in enumerate(fd.added()):
+        if i % 1024 == 0:
+            check(cancel)
+        if len(ln.text) > MAX_LINE_CHARS:
+            long_lines.add(ln.new_lineno or 0)
+            continue
+        total += len(ln.text)
+        if total > MAX_FILE_CHARS:
+            cutoff = ln.new_lineno or 0
+            break
+    if not long_lines and cutoff is None:
+        return fd, []
+    notes: list[str] = []
+    if long_lines:
+        shown = sorted(long_lines)
+        where = ", ".join(str(n) for n in shown[:5]) + (
+            f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        )
+        notes.append(
+            f"skipped: line too long: `{fd.path}` line {where} (over {MAX_LINE_CHARS:,} characters)"
+        )
+    if cutoff is not None:
+        notes.append(
+            f"skipped: `{fd.path}` from line {cutoff} on: over {MAX_FILE_CHARS:,} characters "
+            "of added lines"
+        )
+
+    def kept(ln: DiffLine) -> bool:
+        n = ln.new_lineno or 0
+        return ln.kind != "added" or (n not in long_lines and (cutoff is None or n < cutoff))
+
+    hunks = tuple(
+        Hunk(
+            h.old_start,
+            h.old_count,
+            h.new_start,
+            h.new_count,
+            h.section,
+            tuple(ln for ln in h.lines if kept(ln)),
+        )
+        for h in fd.hunks
+    )
+    return replace(fd, hunks=hunks), notes
+
+
+def capped_diff(diff: Diff, cancel: threading.Event | None = None) -> tuple[Diff, list[str]]:
+    """`diff` within the scan's line and file caps, and what was left out."""
+    files: list[FileDiff] = []
+    notes: list[str] = []
+    for fd in diff.files:
+        kept, skipped = (fd, []) if fd.is_binary else _capped_file(fd, cancel)
+        files.append(kept)
+        notes += skipped
+    return replace(diff, files=tuple(files)), notes
+
+
+def scan_review(
+    diff: Diff,
+    worktree: Path,
+    commits: Sequence[Commit],
+    cancel: threading.Event | None = None,
+) -> AgentReview:
+    """Everything `scan` finds in the added lines of `diff` (head files read from `worktree`);
+    raises `Cancelled` soon after `cancel` is set. Callers cap `diff` first (`capped_diff`)."""
     findings: list[Finding] = []
     limitations: list[Limitation] = []
     for fd in diff.files:
+        check(cancel)
         if fd.is_binary:
             continue
         findings += secret_findings(fd)
@@ -105,10 +185,15 @@ class ScanAgent(AgentBase):
     default_enabled: ClassVar[bool] = True
 
     async def run(self, ctx: ReviewContext) -> AgentRun:
-        """Scan the change; reads head files in a worker thread."""
+        """Scan the change within the caps, in a background thread."""
         started = datetime.now(UTC)
         t0 = time.monotonic()
-        review = await asyncio.to_thread(scan_review, ctx.diff, ctx.worktree, ctx.target.commits)
+
+        def work(cancel: threading.Event) -> tuple[AgentReview, list[str]]:
+            diff, notes = capped_diff(ctx.diff, cancel)
+            return scan_review(diff, ctx.worktree, ctx.target.commits, cancel), notes
+
+        review, notes = await in_background(work, "deepreview-scan")
         return AgentRun(
             agent=self.name,
             display_name=self.display_name(),
@@ -119,4 +204,5 @@ class ScanAgent(AgentBase):
             raw_output=render_listing(review),
             review=review,
             files_read=ctx.diff.paths,
+            notes=notes,
         )
