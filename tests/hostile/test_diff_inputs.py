@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -127,3 +130,29 @@ def test_ten_thousand_files(cli: Cli, base_repo: Path) -> None:
     report = cli.report()
     assert len(report["target"]["changed_files"]) == 10_000
     assert cli.leftover_worktrees() == []
+
+
+def test_a_non_utf8_file_name_and_content_are_reviewed_and_serialized_escaped(
+    cli: Cli, repo: Path
+) -> None:
+    name = b"weird/caf\xe9.py"
+    (repo / "weird").mkdir()
+    (repo / os.fsdecode(name)).write_bytes(b'"""Caf\xe9."""\n\n# TODO: r\xe9sum\xe9 the l\xf6g\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Add a Latin-1 file")
+    proc = cli.review(repo, "--agent", "claude", "--agent", "scan", "--format", "md,json,html")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    js_path = next(cli.out.glob("*.json"))
+    report = json.loads(js_path.read_bytes().decode("utf-8"))  # valid UTF-8 throughout
+    assert "weird/caf\\xe9.py" in report["target"]["changed_files"]
+    assert all(r["status"] == "ok" for r in report["runs"]), report["runs"]
+    note = next(lim for lim in report["limitations"] if "TODO" in lim["quote"])
+    assert note["location"]["path"] == "weird/caf\\xe9.py"
+    assert "r\\xe9sum\\xe9 the l\\xf6g" in note["quote"]
+    md = next(cli.out.glob("*.md")).read_bytes().decode("utf-8")
+    assert "weird/caf\\xe9.py" in md
+    db = sqlite3.connect(repo / ".deepreview" / "deepreview.db")
+    (stored,) = db.execute("SELECT id FROM reviews").fetchall()
+    db.close()
+    assert stored[0] == report["id"]

@@ -79,7 +79,7 @@ class ClaudeAgent(CliAgent):
             json.dumps(review_json_schema()),
             *self.config.extra_args,
         ]
-        return Invocation(argv, prompt.user.encode())
+        return Invocation(argv, prompt.user.encode("utf-8", "surrogateescape"))
 
     def interpret(self, result: ProcessResult, ctx: ReviewContext) -> Trace:
         """Parse the trace; failure is judged by the result's is_error/subtype, then exit code."""

@@ -78,7 +78,9 @@ class CodexAgent(CliAgent):
             argv += ["-c", f'model_reasoning_effort="{self.config.effort}"']
         argv += ["--output-schema", str(schema_path), "-o", str(answer_path)]
         argv += [*self.config.extra_args, "-"]
-        return Invocation(argv, f"{prompt.system}\n\n{prompt.user}".encode())
+        return Invocation(
+            argv, f"{prompt.system}\n\n{prompt.user}".encode("utf-8", "surrogateescape")
+        )
 
     def interpret(self, result: ProcessResult, ctx: ReviewContext) -> Trace:
         """Success is a `turn.completed` event and exit 0; the answer falls back to the -o file."""

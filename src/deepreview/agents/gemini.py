@@ -70,7 +70,9 @@ class GeminiAgent(CliAgent):
         if self.config.model:
             argv += ["-m", self.config.model]
         argv += ["--approval-mode", "default", "--skip-trust", *self.config.extra_args]
-        return Invocation(argv, f"{prompt.system}\n\n{prompt.user}".encode())
+        return Invocation(
+            argv, f"{prompt.system}\n\n{prompt.user}".encode("utf-8", "surrogateescape")
+        )
 
     def interpret(self, result: ProcessResult, ctx: ReviewContext) -> Trace:
         """Failure from the result status, the error JSON (stdout or stderr) and the exit code."""
