@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from deepreview.escape import ERRORS
 from deepreview.render import render
 from deepreview.schema import Report
+from deepreview.store import unique_ids
 
 EXTENSIONS: dict[str, str] = {"md": ".md", "json": ".json", "html": ".html", "sarif": ".sarif"}
 
@@ -22,7 +24,7 @@ def stage(path: Path, text: str) -> Path:
     """Write `text` to a temporary file beside `path` and fsync it; return the temporary file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=ERRORS, newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
@@ -33,19 +35,73 @@ def stage(path: Path, text: str) -> Path:
     return Path(tmp)
 
 
-def write_report(report: Report, out_dir: Path, formats: Sequence[str]) -> dict[str, Path]:
+def check_output_dir(out_dir: Path) -> None:
+    """Make `out_dir` and check that a file can be created there, before any agent runs."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir, prefix=".deepreview-probe-"):
+            pass
+    except OSError as exc:
+        where = exc.filename or out_dir
+        raise OutputError(f"cannot write the report to {where}: {exc.strerror or exc}") from exc
+
+
+class NameTakenError(FileExistsError):
+    """A report of that id is already in the output folder."""
+
+
+def _reserve(paths: Sequence[Path]) -> list[Path]:
+    """Create each path exclusively (empty); none of them when one exists already."""
+    made: list[Path] = []
+    try:
+        for path in paths:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            made.append(path)
+    except FileExistsError as exc:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise NameTakenError(str(exc)) from exc
+    return made
+
+
+def write_new_report(
+    report: Report,
+    out_dir: Path,
+    formats: Sequence[str],
+    taken: Callable[[str], bool] = lambda _: False,
+) -> tuple[Report, dict[str, Path]]:
+    """Write `report` under an id that neither `taken` nor a report in `out_dir` has: its
+    own, else with a short suffix (`-2`, `-3`, …). Names are taken by exclusive creation, so
+    concurrent reviews never overwrite each other. Returns the report as written and its
+    paths by format."""
+    for candidate in unique_ids(report.id):
+        if taken(candidate):
+            continue
+        named = report.model_copy(update={"id": candidate})
+        try:
+            return named, write_report(named, out_dir, formats, exclusive=True)
+        except NameTakenError:
+            continue
+    raise AssertionError("unreachable")  # unique_ids never ends
+
+
+def write_report(
+    report: Report, out_dir: Path, formats: Sequence[str], *, exclusive: bool = False
+) -> dict[str, Path]:
     """Render `report` in each format into `out_dir/<id>.<ext>`; return the paths by format.
 
     All or nothing: every format is written to a temporary file first and renamed into place
     only when all of them were written, so a full disk never leaves one format without the
-    others."""
+    others. With `exclusive`, a report of the same id already there is a NameTakenError."""
     rendered = {fmt: render(report, fmt) for fmt in formats}
     staged: dict[str, tuple[Path, Path]] = {}
     placed: list[Path] = []
+    targets = [out_dir / f"{report.id}{EXTENSIONS.get(fmt, '.' + fmt)}" for fmt in rendered]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for fmt, text in rendered.items():
-            path = out_dir / f"{report.id}{EXTENSIONS.get(fmt, '.' + fmt)}"
+        if exclusive:
+            placed += _reserve(targets)
+        for (fmt, text), path in zip(rendered.items(), targets, strict=True):
             staged[fmt] = (stage(path, text), path)
         for tmp, path in staged.values():
             os.replace(tmp, path)
@@ -54,7 +110,7 @@ def write_report(report: Report, out_dir: Path, formats: Sequence[str]) -> dict[
         for leftover in [tmp for tmp, _ in staged.values()] + placed:
             with contextlib.suppress(OSError):
                 leftover.unlink(missing_ok=True)
-        if not isinstance(exc, OSError):
+        if isinstance(exc, NameTakenError) or not isinstance(exc, OSError):
             raise
         where = exc.filename or out_dir
         raise OutputError(f"cannot write the report to {where}: {exc.strerror or exc}") from exc

@@ -7,7 +7,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from deepreview.agents.base import Agent, current_environment
 from deepreview.agents.cached import CachedAgent
 from deepreview.agents.pricing import cost_usd
 from deepreview.agents.select import select_agents
+from deepreview.background import in_background
 from deepreview.config import Config, load_config
 from deepreview.consolidate.engine import ConsolidationInput, consolidate
 from deepreview.consolidate.rounds import PriorRecord, match_rounds
@@ -29,9 +30,10 @@ from deepreview.diff_filter import (
     skipped_files,
     write_kept,
 )
+from deepreview.escape import escaped_model
 from deepreview.fix_check import with_applicable_fixes
 from deepreview.forge.registry import web_links
-from deepreview.output import reports_in, write_index, write_report
+from deepreview.output import check_output_dir, reports_in, write_index, write_new_report
 from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
@@ -52,7 +54,7 @@ from deepreview.source.resolve import (
 )
 from deepreview.source.since import since_last_review
 from deepreview.source.tree import DirectoryTree
-from deepreview.store import Store
+from deepreview.store import Store, number_round
 
 if TYPE_CHECKING:
     from deepreview.forge.base import PullRequestInfo
@@ -73,6 +75,14 @@ ANALYZER_OUTPUT_LIMIT = 8_000
 
 class EmptyDiffError(TargetError):
     """There is nothing to review."""
+
+
+class RequestError(ValueError):
+    """The review request cannot be carried out as asked (checked before any agent runs)."""
+
+
+#: How the verdict line is qualified when no AI agent completed a review.
+BUILTIN_ONLY = "built-in reviewers only: no AI agent reviewed the logic"
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,24 @@ class ReviewOptions:
     review's state block); it takes the place of the history's series."""
     verify: bool | None = None
     """`--verify` (True: also a pull request's code) / `--no-verify` (False); None: default."""
+    allow_missing: bool = False
+    """Review without requested agents that are not available (else a RequestError)."""
+    allow_unapplied: bool = False
+    """Review the unpatched tree when the patch does not apply (else a TargetError)."""
+    series: str | None = None
+    """The name of the series this review continues (else the target's own lineage)."""
+
+    def __post_init__(self) -> None:
+        """Reject a request that cannot succeed before anything runs."""
+        from deepreview.render import RENDERERS
+
+        unknown = [f for f in self.formats if f not in RENDERERS]
+        if unknown or not self.formats:
+            raise RequestError(
+                f"unknown format {', '.join(unknown) or '(none)'}; "
+                f"choose from {', '.join(RENDERERS)}"
+            )
+        self.target.check()
 
 
 @dataclass(frozen=True)
@@ -176,10 +204,27 @@ class _Series:
     prior: list[PriorRecord]
     declined: list[DeclinedFinding]
     head_sha: str | None = None
+    rerun_of: int | None = None
+
+
+def lineage(
+    resolved: ResolvedTarget, target: ReportTarget, diff_sha256: str, store: Store | None
+) -> tuple[str, str]:
+    """(series, target key) of a review. A PR is one series; so is a branch reviewed by range,
+    which joins the series of a PR once reviewed from it; a patch, uncommitted changes or a
+    detached range are a series of their own (the same change reviewed again is a re-run).
+    The target key identifies exactly what was reviewed: the head and the diff."""
+    key = f"{resolved.head_sha}:{diff_sha256}"
+    if target.pr is not None:
+        return f"pr:{target.pr.number}", key
+    if resolved.kind == "range" and target.branch:
+        pr = store.pr_of_branch(target.branch) if store is not None else None
+        return (f"pr:{pr}" if pr is not None else f"branch:{target.branch}"), key
+    return f"{resolved.kind}:{diff_sha256[:16]}", key
 
 
 def _series(
-    store: Store | None, pr_number: int | None, branch: str | None, given: PriorRound | None
+    store: Store | None, series: str, target_key: str, is_pr: bool, given: PriorRound | None
 ) -> _Series:
     if given is not None:
         return _Series(
@@ -187,17 +232,19 @@ def _series(
         )
     if store is None:
         return _Series(1, None, [], [])
-    earlier = store.series(pr_number, branch)
-    if not earlier:
-        return _Series(1, None, [], [])
-    last = earlier[-1]
+    earlier = store.in_series(series)
+    rnd, rerun_of, previous = number_round(earlier, target_key)
+    if previous is None:
+        return _Series(rnd, None, [], store.declined(earlier), rerun_of=rerun_of)
     prior = [
         PriorRecord(f.finding_id, f.fingerprint, f.severity, f.title, f.location)
-        for f in store.findings(last.id)
+        for f in store.findings(previous.id)
     ]
-    series_pr = next((r.pr_number for r in reversed(earlier) if r.pr_number), None)
-    round_of = f"PR #{series_pr}" if pr_number is None and series_pr is not None else None
-    return _Series(len(earlier) + 1, round_of, prior, store.declined(earlier), last.head_sha)
+    continues_pr = series.startswith("pr:") and not is_pr
+    round_of = f"PR #{series.removeprefix('pr:')}" if continues_pr else None
+    return _Series(
+        rnd, round_of, prior, store.declined(earlier), previous.head_sha, rerun_of=rerun_of
+    )
 
 
 def _change_notes(
@@ -309,7 +356,12 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
     redactor = Redactor.from_environment(environ)
     repo = find_repo_root(options.cwd)
     config = _with_verify(options.config or load_config(repo, options.config_path), options)
+    out_dir = options.output_dir or (repo / config.output_dir)
+    check_output_dir(out_dir)
     selection = select_agents(config, environ, options.agents)
+    if selection.skipped and not options.allow_missing:
+        missing = "; ".join(f"{r.agent} ({r.reason})" for r in selection.skipped)
+        raise RequestError(f"requested agent not available: {missing}")
     store = Store.for_repo(repo) if options.keep_history else None
     started = datetime.now().astimezone()
     work = Path(tempfile.mkdtemp(prefix="deepreview-run-"))
@@ -326,18 +378,25 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             resolved, pr_info = resolve_pr(repo, options.target.pr, environ, work)
         else:
             resolved = resolve_target(repo, options.target, work)
-        diff = parse_diff_file(resolved.diff_path)  # read back from there while agents run
+        diff_path = resolved.diff_path  # read back from there while agents run
+        diff = await in_background(lambda _: parse_diff_file(diff_path), "deepreview-parse")
         if diff.is_empty:
             raise EmptyDiffError("nothing to review: the diff is empty")
         target = _report_target(resolved, diff, environ, pr_info)
-        series = _series(
-            store, pr_info.number if pr_info else None, target.branch, options.prior_round
-        )
+        assert diff.source is not None  # parsed from a file
+        series_key, target_key = lineage(resolved, target, diff.source.sha256, store)
+        if options.series is not None:
+            series_key = f"named:{options.series}"
+        series = _series(store, series_key, target_key, pr_info is not None, options.prior_round)
         since = since_last_review(repo, series.head_sha, resolved.head_sha)
         with worktree(repo, resolved.head_sha) as wt:
             notes: list[str] = []
             if resolved.patch_path is not None:
                 problem = apply_patch(wt, resolved.patch_path)
+                if problem and not options.allow_unapplied:
+                    raise TargetError(
+                        f"the patch does not apply to {resolved.head_sha[:12]}: {problem}"
+                    )
                 if problem:
                     notes.append(
                         f"The patch does not apply to {resolved.head_sha[:12]} ({problem}); "
@@ -378,16 +437,15 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             runs = _unique_display_names([*_priced(runs, config), *selection.skipped])
             runs = [_bounded_output(run) for run in runs]
             notes += _sandbox_notes(runs) + _change_notes(repo, wt, before, runs)
-            result = consolidate(
-                ConsolidationInput(
-                    runs=runs,
-                    diff=diff,
-                    tree=DirectoryTree(wt),
-                    declined=series.declined,
-                    families=config.model_families,
-                    counted_scopes=frozenset(config.verdict_scopes),
-                )
+            given = ConsolidationInput(
+                runs=runs,
+                diff=diff,
+                tree=DirectoryTree(wt),
+                declined=series.declined,
+                families=config.model_families,
+                counted_scopes=frozenset(config.verdict_scopes),
             )
+            result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
             checked = with_applicable_fixes(result.findings, wt)
         findings, prior_outcome = match_rounds(checked, series.prior, runs)
         if not any(r.kind == "ai" for r in runs):
@@ -399,6 +457,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             id=report_id(started, resolved.label),
             created_at=started,
             round=series.round,
+            rerun_of=series.rerun_of,
             round_of=series.round_of,
             target=target,
             runs=runs,
@@ -408,14 +467,26 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             unresolved_feedback=pr_info.unresolved if pr_info else [],
             wall_clock_s=round(time.monotonic() - t0, 1),
         )
-        report = redactor.model(report)
-        out_dir = options.output_dir or (repo / config.output_dir)
-        paths = write_report(report, out_dir, options.formats)
-        if store is not None:
-            store.add_review(report, paths.get("md") or next(iter(paths.values()), None))
-        index = write_index(
-            out_dir, [*_earlier_reports(store, out_dir), report], report.target.repo
-        )
+        if not any(r.kind == "ai" and r.status == "ok" for r in runs):
+            verdict = report.verdict.model_copy(update={"qualifier": BUILTIN_ONLY})
+            report = report.model_copy(update={"verdict": verdict})
+        report = escaped_model(redactor.model(report))
+        paths: dict[str, Path] = {}
+
+        def write(
+            report: Report, taken: Callable[[str], bool] = lambda _: False
+        ) -> tuple[Report, Path | None]:
+            written, placed = write_new_report(report, out_dir, options.formats, taken)
+            paths.update(placed)
+            return written, placed.get("md") or next(iter(placed.values()), None)
+
+        earlier = _earlier_reports(store, out_dir)
+        if store is None:
+            report, _ = write(report)
+        else:
+            renumber = options.prior_round is None
+            report = store.record_new(report, series_key, target_key, write, renumber)
+        index = write_index(out_dir, [*earlier, report], report.target.repo)
         if index is not None:
             paths["index"] = index
         return ReviewResult(report, paths)

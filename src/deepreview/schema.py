@@ -390,6 +390,13 @@ class Verdict(Model):
 
     decision: Decision
     reason: str
+    qualifier: str | None = Field(
+        default=None, description="What limits the verdict, e.g. that no AI agent reviewed."
+    )
+
+    def label(self) -> str:
+        """The decision with its qualifier: 'Merge as-is (built-in reviewers only: …)'."""
+        return f"{self.decision} ({self.qualifier})" if self.qualifier else self.decision
 
 
 class Commit(Model):
@@ -486,6 +493,9 @@ class Report(Model):
     created_at: datetime
     round: int = 1
     round_of: str | None = Field(default=None, description="e.g. 'PR #711' for a continued series.")
+    rerun_of: int | None = Field(
+        default=None, description="The round this review repeats: the same head and diff."
+    )
     target: ReportTarget
     runs: list[AgentRun]
     verdict: Verdict

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from deepreview.escape import escape_surrogates, escaped_model
 from deepreview.schema import AgentRun, DeclinedFinding, Report
 
 DB_NAME = "deepreview.db"
@@ -60,6 +61,14 @@ MIGRATIONS: tuple[str, ...] = (
         run_json TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE reviews ADD COLUMN series TEXT;
+    ALTER TABLE reviews ADD COLUMN target_key TEXT;
+    UPDATE reviews SET series = CASE
+        WHEN pr_number IS NOT NULL THEN 'pr:' || pr_number
+        WHEN branch IS NOT NULL THEN 'branch:' || branch END;
+    CREATE INDEX reviews_series ON reviews(series);
+    """,
 )
 
 
@@ -79,6 +88,8 @@ class ReviewRecord:
     round: int
     verdict: str
     report_path: str | None
+    series: str | None = None
+    target_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,38 @@ class StoredFinding:
     severity: str
     title: str
     location: str
+
+
+_RECORD_COLUMNS = (
+    "id, created_at, pr_number, branch, head_sha, round, verdict, report_path, series, target_key"
+)
+
+
+def unique_ids(wanted: str) -> Iterator[str]:
+    """`wanted`, then `wanted-2`, `wanted-3`, …: candidate ids for a report."""
+    yield wanted
+    n = 2
+    while True:
+        yield f"{wanted}-{n}"
+        n += 1
+
+
+def number_round(
+    earlier: Sequence[ReviewRecord], target_key: str | None
+) -> tuple[int, int | None, ReviewRecord | None]:
+    """(round, round it re-runs, review of the previous round) of a new review of a series.
+
+    Reviewing the same target as the series' latest review again re-runs its round; anything
+    else is the next round. The previous round is the latest review numbered one lower."""
+    if not earlier:
+        return 1, None, None
+    last = earlier[-1]
+    if target_key is not None and last.target_key == target_key:
+        rnd, rerun_of = last.round, last.round
+    else:
+        rnd, rerun_of = max(r.round for r in earlier) + 1, None
+    prior = next((r for r in reversed(earlier) if r.round == rnd - 1), None)
+    return rnd, rerun_of, prior
 
 
 def cache_key(
@@ -142,50 +185,127 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"review history {self.path}: {exc}") from exc
 
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that holds the database's write lock from its start, so that
+        concurrent reviews read and write the history one after the other."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"review history {self.path}: {exc}") from exc
+
     def _migrate(self) -> None:
-        with self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-            row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            current = row[0] or 0
+        with self._locked() as db:  # two first runs at once must not both create the tables
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            current = db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
             for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-                self._db.executescript(sql)
-                self._db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO schema_version VALUES (?)", (version,))
 
     # ---------------------------------------------------------------- history
 
-    def add_review(self, report: Report, report_path: Path | None) -> None:
-        """Record a written report and its findings."""
-        pr = report.target.pr.number if report.target.pr else None
+    def add_review(
+        self,
+        report: Report,
+        report_path: Path | None,
+        series: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
+        """Record a written report and its findings (in the series `series`, reviewing the
+        target identified by `target_key`)."""
         with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?)",
+            self._insert(db, report, report_path, series, target_key)
+
+    def record_new(
+        self,
+        report: Report,
+        series: str | None,
+        target_key: str | None,
+        write: Callable[[Report, Callable[[str], bool]], tuple[Report, Path | None]],
+        renumber: bool = True,
+    ) -> Report:
+        """Number `report` within its series, `write` it and record it, all in one
+        transaction: concurrent reviews never share an id or a round. `write` is given the
+        test of ids stored already and returns the report as written (its id may have
+        changed) and its path. Without `renumber` the report keeps its round (given by a
+        published review)."""
+        with self._locked() as db:
+            if series is not None and renumber:
+                rnd, rerun_of, _ = number_round(self.in_series(series), target_key)
+                report = report.model_copy(update={"round": rnd, "rerun_of": rerun_of})
+            report, path = write(report, self._has_review)
+            self._insert(db, report, path, series, target_key)
+        return report
+
+    def _has_review(self, review_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        return row is not None
+
+    def in_series(self, series: str) -> list[ReviewRecord]:
+        """The reviews of one series, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM reviews WHERE series = ? ORDER BY created_at, rowid",
+            (series,),
+        ).fetchall()
+        return [ReviewRecord(*row) for row in rows]
+
+    def pr_of_branch(self, branch: str) -> int | None:
+        """The PR most recently reviewed from `branch`, if any."""
+        row = self._db.execute(
+            "SELECT pr_number FROM reviews WHERE branch = ? AND pr_number IS NOT NULL "
+            "ORDER BY created_at DESC LIMIT 1",
+            (branch,),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    @staticmethod
+    def _insert(
+        db: sqlite3.Connection,
+        report: Report,
+        report_path: Path | None,
+        series: str | None,
+        target_key: str | None,
+    ) -> None:
+        pr = report.target.pr.number if report.target.pr else None
+        db.execute(
+            "INSERT OR REPLACE INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                report.id,
+                report.created_at.isoformat(),
+                report.target.repo,
+                pr,
+                report.target.branch,
+                report.target.head_sha,
+                report.round,
+                report.verdict.decision,
+                escaped_model(report).model_dump_json(),
+                str(report_path) if report_path else None,
+                series,
+                target_key,
+            ),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO findings VALUES (?,?,?,?,?,?)",
+            [
                 (
                     report.id,
-                    report.created_at.isoformat(),
-                    report.target.repo,
-                    pr,
-                    report.target.branch,
-                    report.target.head_sha,
-                    report.round,
-                    report.verdict.decision,
-                    report.model_dump_json(),
-                    str(report_path) if report_path else None,
-                ),
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO findings VALUES (?,?,?,?,?,?)",
-                [
-                    (
-                        report.id,
-                        f.id,
-                        f.fingerprint,
-                        f.severity,
-                        f.title,
-                        f.locations[0].label() if f.locations else "",
-                    )
-                    for f in report.findings
-                ],
-            )
+                    f.id,
+                    f.fingerprint,
+                    f.severity,
+                    escape_surrogates(f.title),
+                    escape_surrogates(f.locations[0].label()) if f.locations else "",
+                )
+                for f in report.findings
+            ],
+        )
 
     def reviews(self) -> list[ReviewRecord]:
         """Every review of the repository, newest first."""
@@ -193,36 +313,6 @@ class Store:
             "SELECT id, created_at, pr_number, branch, head_sha, round, verdict, report_path "
             "FROM reviews ORDER BY created_at DESC, id DESC"
         ).fetchall()
-        return [ReviewRecord(*row) for row in rows]
-
-    def series(self, pr_number: int | None, branch: str | None) -> list[ReviewRecord]:
-        """Earlier reviews of the same PR (or, without a PR, of the same branch), oldest first.
-
-        A branch review continues the series of a PR reviewed from that branch.
-        """
-        if pr_number is None and branch:
-            row = self._db.execute(
-                "SELECT pr_number FROM reviews WHERE branch = ? AND pr_number IS NOT NULL "
-                "ORDER BY created_at DESC LIMIT 1",
-                (branch,),
-            ).fetchone()
-            if row:
-                pr_number = row[0]
-        cols = "id, created_at, pr_number, branch, head_sha, round, verdict, report_path"
-        if pr_number is not None:
-            rows = self._db.execute(
-                f"SELECT {cols} FROM reviews WHERE pr_number = ? "
-                "OR (pr_number IS NULL AND branch = ?) ORDER BY created_at, id",
-                (pr_number, branch),
-            ).fetchall()
-        elif branch:
-            rows = self._db.execute(
-                f"SELECT {cols} FROM reviews WHERE pr_number IS NULL AND branch = ? "
-                "ORDER BY created_at, id",
-                (branch,),
-            ).fetchall()
-        else:
-            return []
         return [ReviewRecord(*row) for row in rows]
 
     def findings(self, review_id: str) -> list[StoredFinding]:
@@ -318,5 +408,10 @@ class Store:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO cache VALUES (?,?,?,?)",
-                (key, run.agent, datetime.now(UTC).isoformat(), run.model_dump_json()),
+                (
+                    key,
+                    run.agent,
+                    datetime.now(UTC).isoformat(),
+                    escaped_model(run).model_dump_json(),
+                ),
             )

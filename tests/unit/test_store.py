@@ -51,26 +51,27 @@ def report(rid: str, *, pr: int | None, branch: str, minutes: int, rnd: int = 1)
 
 def test_history_newest_first_and_series_by_pr(tmp_path: Path) -> None:
     store = Store.for_repo(tmp_path)
-    store.add_review(report("r1", pr=7, branch="feat", minutes=0), None)
-    store.add_review(report("r2", pr=None, branch="other", minutes=1), None)
-    store.add_review(report("r3", pr=7, branch="feat", minutes=2, rnd=2), tmp_path / "r3.md")
+    store.add_review(report("r1", pr=7, branch="feat", minutes=0), None, "pr:7")
+    store.add_review(report("r2", pr=None, branch="other", minutes=1), None, "branch:other")
+    r3 = report("r3", pr=7, branch="feat", minutes=2, rnd=2)
+    store.add_review(r3, tmp_path / "r3.md", "pr:7")
     assert [r.id for r in store.reviews()] == ["r3", "r2", "r1"]
-    assert [r.id for r in store.series(7, "feat")] == ["r1", "r3"]
-    # a branch review of a branch that has a PR continues the PR's series
-    assert [r.id for r in store.series(None, "feat")] == ["r1", "r3"]
-    assert [r.id for r in store.series(None, "other")] == ["r2"]
+    assert [r.id for r in store.in_series("pr:7")] == ["r1", "r3"]
+    assert [r.id for r in store.in_series("branch:other")] == ["r2"]
+    # a branch that has a PR continues the PR's series
+    assert store.pr_of_branch("feat") == 7 and store.pr_of_branch("other") is None
     assert store.findings("r3")[0].location == "a.py:4"
     assert store.report("r3").round == 2
 
 
 def test_decline_by_id_and_listing(tmp_path: Path) -> None:
     store = Store.for_repo(tmp_path)
-    store.add_review(report("r1", pr=7, branch="feat", minutes=0), None)
-    store.add_review(report("r2", pr=7, branch="feat", minutes=1), None)
+    store.add_review(report("r1", pr=7, branch="feat", minutes=0), None, "pr:7")
+    store.add_review(report("r2", pr=7, branch="feat", minutes=1), None, "pr:7")
     found = store.decline("I1", "by design")
     assert found.review_id == "r2"
     store.decline("r1:I1", "not worth it")
-    declined = store.declined(store.series(7, "feat"))
+    declined = store.declined(store.in_series("pr:7"))
     assert {(d.fingerprint, d.reason) for d in declined} == {
         ("fp-r2", "by design"),
         ("fp-r1", "not worth it"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ from rich.console import Console
 from deepreview.agents.select import agent_statuses
 from deepreview.cli.ci import ci_cmd
 from deepreview.cli.consolidate import consolidate_cmd
-from deepreview.cli.errors import fail, parse_formats
+from deepreview.cli.errors import fail, internal_error, parse_formats
 from deepreview.cli.init import init_cmd
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress, console, log_style
@@ -24,8 +25,9 @@ from deepreview.cli.show import show_cmd
 from deepreview.cli.staged import staged_patch
 from deepreview.cli.summary import fails
 from deepreview.config import ConfigError, load_config
+from deepreview.escape import ERRORS
 from deepreview.output import OutputError
-from deepreview.pipeline import ReviewOptions, review
+from deepreview.pipeline import BUILTIN_ONLY, RequestError, ReviewOptions, review
 from deepreview.schema import AgentReview, Report
 from deepreview.source.git import TargetError, find_repo_root
 from deepreview.source.resolve import TargetSpec
@@ -33,7 +35,23 @@ from deepreview.store import Store, StoreError
 from deepreview.version import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: an unexpected exception is an internal error (exit 70), not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        for stream in (sys.stdout, sys.stderr):  # undecodable bytes in names print as \xNN
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(errors=ERRORS)
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            internal_error(exc)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deepreview")
 def main() -> None:
     """Multi-agent code review: run several reviewers, verify their claims, write one report."""
@@ -72,6 +90,14 @@ def main() -> None:
     help="Run the change's tests in a sandbox (default: on, off for --pr).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary; errors only.")
+@click.option(
+    "--allow-missing", is_flag=True, help="Review without requested agents that are unavailable."
+)
+@click.option(
+    "--allow-unapplied", is_flag=True, help="Review the unpatched tree if the patch does not apply."
+)
+@click.option("--require-ai", is_flag=True, help="Exit 1 when no AI agent reviewed the change.")
+@click.option("--series", metavar="NAME", help="Continue the named series of rounds.")
 @click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
 def review_cmd(
     base: str | None,
@@ -90,6 +116,10 @@ def review_cmd(
     exclude: tuple[str, ...],
     verify: bool | None,
     quiet: bool,
+    allow_missing: bool,
+    allow_unapplied: bool,
+    require_ai: bool,
+    series: str | None,
     cwd: Path,
 ) -> None:
     """Review a branch against its base, uncommitted changes, a patch, or a pull request.
@@ -100,21 +130,24 @@ def review_cmd(
     printed = stdout_format(output_dir, fmts)
     output_dir = report_dir(output_dir)
     err = console(stderr=True, quiet=quiet)
-    options = ReviewOptions(
-        cwd=cwd.resolve(),
-        target=TargetSpec(base=base, head=head, uncommitted=uncommitted, patch=patch, pr=pr),
-        agents=list(agents) or None,
-        config_path=config_path,
-        output_dir=output_dir,
-        formats=fmts,
-        use_cache=not no_cache,
-        include=include,
-        exclude=exclude,
-        verify=verify,
-    )
     if staged and (patch or uncommitted or pr or head or base):
         fail("--staged cannot be combined with --patch, --uncommitted, --pr, --head or --base")
     try:
+        options = ReviewOptions(
+            cwd=cwd.resolve(),
+            target=TargetSpec(base=base, head=head, uncommitted=uncommitted, patch=patch, pr=pr),
+            agents=list(agents) or None,
+            config_path=config_path,
+            output_dir=output_dir,
+            formats=fmts,
+            use_cache=not no_cache,
+            include=include,
+            exclude=exclude,
+            verify=verify,
+            allow_missing=allow_missing,
+            allow_unapplied=allow_unapplied,
+            series=series,
+        )
         progress = Progress(err, log_style(os.environ))
         with sigterm_as_interrupt() as terminated, progress:
             if staged:
@@ -123,13 +156,16 @@ def review_cmd(
                     result = review(replace(options, target=target), progress)
             else:
                 result = review(options, progress)
-    except (TargetError, ConfigError, OutputError, StoreError) as exc:
+    except (TargetError, ConfigError, OutputError, StoreError, RequestError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)
         sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     show_result(result, printed, quiet=quiet, fail_on=fail_on)
     if fails(result.report, fail_on):
+        sys.exit(1)
+    if require_ai and result.report.verdict.qualifier == BUILTIN_ONLY:
+        click.echo("deepreview: no AI agent reviewed the change (--require-ai)", err=True)
         sys.exit(1)
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+import traceback
+from pathlib import Path
 from typing import NoReturn
 
 import click
+import platformdirs
 
+from deepreview.agents.versions import CACHE_ENV
+from deepreview.redact import Redactor
 from deepreview.render import RENDERERS
 
 #: The verdicts at which `--fail-on LEVEL` exits 1.
@@ -14,12 +21,31 @@ FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework
 
 #: Exit code of every error that is the input's fault (not a failing verdict).
 EXIT_ERROR = 2
+#: Exit code of a defect in deepreview itself (EX_SOFTWARE of sysexits.h).
+EXIT_INTERNAL = 70
 
 
 def fail(message: str) -> NoReturn:
     """Print `deepreview: error: <message>` on stderr and exit 2."""
     click.echo(f"deepreview: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def internal_error(exc: BaseException) -> NoReturn:
+    """Log the traceback (redacted) to a file, print one line naming it, exit 70."""
+    redactor = Redactor.from_environment(os.environ)
+    root = Path(os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("deepreview"))
+    log = root / "logs" / f"internal-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(exc))
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(redactor.text(text), encoding="utf-8", errors="backslashreplace")
+        where = str(log)
+    except OSError as err:
+        where = f"no log: {err.strerror or err}"
+    line = redactor.text(f"{type(exc).__name__}: {exc}".splitlines()[0])
+    click.echo(f"deepreview: internal error: {line} (details in {where})", err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def parse_formats(text: str) -> list[str]:

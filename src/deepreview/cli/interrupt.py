@@ -14,13 +14,19 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[list[int]]:
-    """While active, SIGTERM raises SIGINT: asyncio cancels the review, so agents' process
-    groups are killed and the worktree is removed. Yields the SIGTERMs received."""
+    """While active, SIGTERM stops the review as Ctrl-C does: through the SIGINT handler in
+    force (asyncio's cancels the review, so agents' process groups are killed and the worktree
+    is removed), or by raising KeyboardInterrupt when SIGINT is ignored or default, as in a
+    review started with `&` from a script. Yields the SIGTERMs received."""
     received: list[int] = []
 
-    def on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
-        signal.raise_signal(signal.SIGINT)
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:

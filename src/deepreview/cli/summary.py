@@ -88,7 +88,7 @@ def print_summary(
     """Verdict, counts, top findings, failed agents, whether only built-ins ran, the
     `--fail-on` outcome and where the report was written (never wrapped)."""
     head = Text(f"Deep Review {report.id}: ")
-    head.append(report.verdict.decision, style=_VERDICT_STYLE[report.verdict.decision])
+    head.append(report.verdict.label(), style=_VERDICT_STYLE[report.verdict.decision])
     if report.verdict.reason:
         head.append(f" — {report.verdict.reason}")
     console.print(head)

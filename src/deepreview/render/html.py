@@ -444,7 +444,7 @@ class _View:
         """The decision as a coloured pill, an em dash and the reason."""
         verdict = self.report.verdict
         pill = Markup('<span class="verdict {}">{}</span>').format(
-            slug(verdict.decision), verdict.decision
+            slug(verdict.decision), verdict.label()
         )
         reason = self.md.inline(verdict.reason)
         return Markup("{} — {}").format(pill, reason) if verdict.reason.strip() else pill

@@ -131,7 +131,7 @@ def _header_cell(cell: Cell) -> str:
         case ReviewersCell(runs):
             return ", ".join(reviewer_label(run) for run in runs)
         case VerdictCell(verdict):
-            return _join(f"**{verdict.decision}**", verdict.reason, sep=" — ")
+            return _join(f"**{verdict.label()}**", verdict.reason, sep=" — ")
 
 
 # --------------------------------------------------------------------------- sections

@@ -410,6 +410,8 @@ def header_rows(report: Report) -> list[HeaderRow]:
             HeaderRow("Repo", Link(target.repo or target.repo_url or "", web_url(target.repo_url)))
         )
     round_text = str(report.round) + (f" (of {report.round_of})" if report.round_of else "")
+    if report.rerun_of is not None:
+        round_text += f" (re-run of round {report.rerun_of})"
     rows.append(HeaderRow("Round", Text(round_text)))
     if pr and pr.author:
         login = pr.author.removeprefix("@")
