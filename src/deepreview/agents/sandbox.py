@@ -62,7 +62,7 @@ def _network_probe() -> tuple[bool, str]:
     """Whether an unprivileged network namespace can be made here (asked once, in a child)."""
     try:
         proc = subprocess.run(
-            [sys.executable, "-I", str(LAUNCHER), "--probe"],
+            [sys.executable, "-I", "-S", str(LAUNCHER), "--probe"],
             capture_output=True,
             text=True,
             timeout=_PROBE_TIMEOUT_S,
@@ -136,7 +136,7 @@ def mac_profile(policy: SandboxPolicy) -> str:
 def confine(argv: Sequence[str], policy: SandboxPolicy, *, host: Host | None = None) -> Confined:
     """The command running `argv` under `policy` on this machine (or on `host`)."""
     host = host or detect_host(policy.network)
-    launcher = [sys.executable, "-I", str(LAUNCHER)]
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER)]
     limit_args, limits = _limits(policy)
     if host.system == "linux" and host.landlock_abi >= 1:
         args = ["--landlock", *(a for p in policy.writable for a in ("--write", str(p)))]

@@ -1,13 +1,13 @@
 """The sandbox launcher: confine this process, then exec the agent's command.
 
-Usage: ``python -I sandbox_exec.py [--landlock] [--write PATH]... [--no-network] [--cpu S]
-[--memory BYTES] -- COMMAND...``. It is started by path (standard library only, so nothing
-of the reviewed tree or the package is imported) and applies, in this order: resource limits,
-a new user + network namespace (``--no-network``), Landlock write confinement to the
-``--write`` paths (``--landlock``), then ``execvp``. Any step that fails ends the launcher with
-exit 126 and one line on stderr, so a command never runs less confined than announced.
-``--probe`` reports instead what this kernel allows, as JSON on stdout (the probing process
-is spent: it may end in a new namespace).
+Usage: ``python -I -S sandbox_exec.py [--landlock] [--write PATH]... [--no-network] [--cpu S]
+[--memory BYTES] -- COMMAND...``. It is started by path, isolated and without site packages
+(standard library only, so nothing of the reviewed tree or the package is imported), and
+applies, in this order: resource limits, a new user + network namespace (``--no-network``),
+Landlock write confinement to the ``--write`` paths (``--landlock``), then ``execvp``. Any step
+that fails ends the launcher with exit 126 and one line on stderr, so a command never runs less
+confined than announced. ``--probe`` reports instead what this kernel allows, as JSON on stdout
+(the probing process is spent: it may end in a new namespace).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from deepreview.cli.summary import fails
 from deepreview.config import Config, ConfigError, load_config
 from deepreview.forge.base import ForgeError
 from deepreview.output import OutputError
-from deepreview.pipeline import ReviewOptions
+from deepreview.pipeline import RequestError, ReviewOptions
 from deepreview.source.git import TargetError, find_repo_root
 from deepreview.store import StoreError
 
@@ -109,7 +109,15 @@ def ci_cmd(
     try:
         with sigterm_as_interrupt() as terminated, progress:
             done = run_ci(job, options, progress, publish=publish, dry_run=dry_run)
-    except (CIError, TargetError, ForgeError, ConfigError, OutputError, StoreError) as exc:
+    except (
+        CIError,
+        TargetError,
+        ForgeError,
+        ConfigError,
+        OutputError,
+        StoreError,
+        RequestError,
+    ) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         click.echo("deepreview: interrupted", err=True)

@@ -444,8 +444,10 @@ class _View:
         """The decision as a coloured pill, an em dash and the reason."""
         verdict = self.report.verdict
         pill = Markup('<span class="verdict {}">{}</span>').format(
-            slug(verdict.decision), verdict.label()
+            slug(verdict.decision), verdict.decision
         )
+        if verdict.qualifier:
+            pill = Markup("{} ({})").format(pill, verdict.qualifier)
         reason = self.md.inline(verdict.reason)
         return Markup("{} — {}").format(pill, reason) if verdict.reason.strip() else pill
 

@@ -131,7 +131,12 @@ def _header_cell(cell: Cell) -> str:
         case ReviewersCell(runs):
             return ", ".join(reviewer_label(run) for run in runs)
         case VerdictCell(verdict):
-            return _join(f"**{verdict.label()}**", verdict.reason, sep=" — ")
+            return _join(
+                f"**{verdict.decision}**"
+                + (f" ({verdict.qualifier})" if verdict.qualifier else ""),
+                verdict.reason,
+                sep=" — ",
+            )
 
 
 # --------------------------------------------------------------------------- sections
