@@ -89,7 +89,7 @@ def test_show_prints_any_stored_report_in_any_format(tmp_path: Path) -> None:
 
 
 def test_ci_takes_every_review_option_but_the_target() -> None:
-    target = {"base", "head", "uncommitted", "patch", "staged", "pr"}
+    target = {"base", "head", "uncommitted", "patch", "staged", "pr", "series", "allow_unapplied"}
     review = {p.name for p in review_cmd.params} - target
     missing = review - {p.name for p in ci_cmd.params}
     assert not missing, f"add these review options to `deepreview ci` too: {sorted(missing)}"

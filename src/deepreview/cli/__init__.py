@@ -15,7 +15,7 @@ from rich.console import Console
 from deepreview.agents.select import agent_statuses
 from deepreview.cli.ci import ci_cmd
 from deepreview.cli.consolidate import consolidate_cmd
-from deepreview.cli.errors import fail, internal_error, parse_formats
+from deepreview.cli.errors import exit_without_ai, fail, internal_error, parse_formats
 from deepreview.cli.init import init_cmd
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress, console, log_style
@@ -27,7 +27,7 @@ from deepreview.cli.summary import fails
 from deepreview.config import ConfigError, load_config
 from deepreview.escape import ERRORS
 from deepreview.output import OutputError
-from deepreview.pipeline import BUILTIN_ONLY, RequestError, ReviewOptions, review
+from deepreview.pipeline import RequestError, ReviewOptions, review
 from deepreview.schema import AgentReview, Report
 from deepreview.source.git import TargetError, find_repo_root
 from deepreview.source.resolve import TargetSpec
@@ -164,9 +164,7 @@ def review_cmd(
     show_result(result, printed, quiet=quiet, fail_on=fail_on)
     if fails(result.report, fail_on):
         sys.exit(1)
-    if require_ai and result.report.verdict.qualifier == BUILTIN_ONLY:
-        click.echo("deepreview: no AI agent reviewed the change (--require-ai)", err=True)
-        sys.exit(1)
+    exit_without_ai(result.report, require_ai)
 
 
 @main.command("agents")

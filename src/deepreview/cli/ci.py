@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from deepreview.ci.environment import CIError, detect
-from deepreview.cli.errors import fail, parse_formats
+from deepreview.cli.errors import exit_without_ai, fail, parse_formats
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress, console, log_style
 from deepreview.cli.results import echo, report_dir, show_result, stdout_format
@@ -53,6 +53,10 @@ from deepreview.store import StoreError
 @click.option(
     "--model", "models", multiple=True, metavar="AGENT=MODEL", help="Set an agent's model."
 )
+@click.option(
+    "--allow-missing", is_flag=True, help="Review without requested agents that are unavailable."
+)
+@click.option("--require-ai", is_flag=True, help="Exit 1 when no AI agent reviewed the change.")
 @click.option("--publish/--no-publish", default=True, show_default=True, help="Post the review.")
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; post nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary; errors only.")
@@ -69,6 +73,8 @@ def ci_cmd(
     exclude: tuple[str, ...],
     verify: bool | None,
     models: tuple[str, ...],
+    allow_missing: bool,
+    require_ai: bool,
     publish: bool,
     dry_run: bool,
     quiet: bool,
@@ -104,6 +110,7 @@ def ci_cmd(
         include=include,
         exclude=exclude,
         verify=verify,
+        allow_missing=allow_missing,
     )
     progress = Progress(console(stderr=True, quiet=quiet), log_style(environ))
     try:
@@ -136,6 +143,7 @@ def ci_cmd(
             )
     if fails(report, fail_on):
         sys.exit(1)
+    exit_without_ai(report, require_ai)
 
 
 def _config(cwd: Path, path: Path | None) -> Config:

@@ -15,6 +15,7 @@ import platformdirs
 from deepreview.agents.versions import CACHE_ENV
 from deepreview.redact import Redactor
 from deepreview.render import RENDERERS
+from deepreview.schema import Report
 
 #: The verdicts at which `--fail-on LEVEL` exits 1.
 FAIL_LEVELS = {"important": ("Rework", "Merge with fixes"), "critical": ("Rework",)}
@@ -29,6 +30,15 @@ def fail(message: str) -> NoReturn:
     """Print `deepreview: error: <message>` on stderr and exit 2."""
     click.echo(f"deepreview: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def exit_without_ai(report: Report, require_ai: bool) -> None:
+    """With `--require-ai`, exit 1 (saying why) when no AI agent reviewed the change."""
+    from deepreview.pipeline import BUILTIN_ONLY
+
+    if require_ai and report.verdict.qualifier == BUILTIN_ONLY:
+        click.echo("deepreview: no AI agent reviewed the change (--require-ai)", err=True)
+        sys.exit(1)
 
 
 def internal_error(exc: BaseException) -> NoReturn:
