@@ -25,6 +25,7 @@ from pathlib import Path
 
 from deepreview.config import Config, VerifyConfig
 from deepreview.pipeline import ReviewOptions, review
+from deepreview.schema import AgentRun
 from deepreview.source.resolve import TargetSpec
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +74,10 @@ def reintroduce(clone: Path, pair: Pair, work: Path) -> Path:
     return repo
 
 
-def one_review(repo: Path, pair: Pair, venv: Path, agents: list[str], budget: float) -> tuple:
+def one_review(
+    repo: Path, pair: Pair, venv: Path, agents: list[str], budget: float
+) -> tuple[float, AgentRun | None]:
+    """The review's wall-clock and its `verify` run (None when verify did not take part)."""
     config = Config(verify=VerifyConfig(environment=str(venv), budget_s=budget))
     started = time.monotonic()
     result = review(

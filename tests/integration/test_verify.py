@@ -81,8 +81,8 @@ def test_a_change_that_breaks_a_test_is_a_blocking_finding(tmp_path: Path) -> No
     assert v.broken_by_change == ["tests/test_calc.py::test_high"]
     assert v.failing_at_base == []
     labels = [e.label for e in v.executed]
-    assert labels == ["tests at head", "failing tests at base"]
-    assert [e.exit_code for e in v.executed] == [1, 0]
+    assert labels == ["tests at head", "failing tests at base", "coverage of the changed lines"]
+    assert [e.exit_code for e in v.executed] == [1, 0, 1]
     assert "merge base" in v.executed[1].where
     (finding,) = [f for f in report.findings if f.agents == ["verify"]]
     assert finding.severity == "critical"
@@ -204,11 +204,11 @@ def test_a_small_budget_leaves_mutations_unrun_and_says_so(tmp_path: Path) -> No
         for i in range(6)
     )
     commit(repo, {"src/calc/__init__.py": CLAMP + body, "tests/test_calc.py": tests}, "f")
-    _, run = run_verify(repo, tmp_path, budget_s=12)
+    _, run = run_verify(repo, tmp_path, budget_s=25)
     v = verification(run)
     not_run = [m for m in v.mutations if m.outcome == "not run"]
     assert not_run, v.mutations
-    assert any("were not run: the time budget (12 s) ran out" in n for n in v.notes)
+    assert any("were not run: the time budget (25 s) ran out" in n for n in v.notes)
     report_json = json.loads(run.model_dump_json())
     assert report_json["verification"]["mutations"]
 
@@ -220,3 +220,45 @@ def test_verify_flag(tmp_path: Path, flag: bool) -> None:
     config = _with_verify(Config(), ReviewOptions(cwd=tmp_path, verify=flag))
     assert config.verify.pull_requests is flag
     assert config.agent_config("verify").enabled is flag
+
+
+def test_a_command_failing_at_head_and_base_is_pre_existing(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "cfg", {"check.py": "raise SystemExit(2)\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, {"notes.txt": "x\n"}, "notes")
+    report, run = run_verify(repo, tmp_path, command=["python", "check.py"])
+    v = verification(run)
+    assert [e.exit_code for e in v.executed] == [2, 2]
+    assert (v.broken_by_change, v.failing_at_base) == ([], ["python check.py"])
+    assert report.verdict.decision == "Merge as-is"
+
+
+def test_a_run_stopped_at_its_time_limit_blames_nothing(tmp_path: Path) -> None:
+    sleeper = "import time\ntime.sleep(60)\n"
+    repo = make_repo(tmp_path / "slow", {"check.py": sleeper})
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, {"notes.txt": "x\n"}, "notes")
+    report, run = run_verify(repo, tmp_path, command=["python", "check.py"], budget_s=4)
+    v = verification(run)
+    assert [(e.label, e.timed_out) for e in v.executed] == [("tests at head", True)]
+    assert v.broken_by_change == [] and not report.findings
+    assert any("time limit" in n for n in v.notes)
+
+
+def test_a_large_suite_runs_only_the_test_files_naming_a_changed_module(tmp_path: Path) -> None:
+    others = {f"tests/test_other{i}.py": f"def test_{i}():\n    assert True\n" for i in range(31)}
+    repo = project(tmp_path)
+    commit(repo, others, "more tests")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "feature")
+    git(repo, "checkout", "-q", "feature")
+    commit(repo, {"src/calc/__init__.py": CLAMP + "\n\nLIMIT = 3\n"}, "constant")
+    _, run = run_verify(repo, tmp_path)
+    v = verification(run)
+    assert "2 passed" in run.review.testing  # type: ignore[union-attr]
+    assert any("the 1 that name a changed module ran, the other 31 did not" in n for n in v.notes)
+    commit(repo, {"data.txt": "x\n"}, "data only")
+    git(repo, "branch", "-f", "main", "HEAD~1")
+    _, run = run_verify(repo, tmp_path)
+    assert "none names a changed module: no test ran" in run.review.testing  # type: ignore[union-attr]
+    assert verification(run).executed == []

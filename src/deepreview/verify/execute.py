@@ -22,6 +22,10 @@ class Confinement:
     writable: tuple[Path, ...]
     memory_bytes: int
 
+    def describe(self) -> str:
+        """The confinement's one-line description."""
+        return self.wrap(["true"], cpu_seconds=1)[1]
+
     def wrap(self, argv: Sequence[str], cpu_seconds: int) -> tuple[list[str], str]:
         """The command that runs `argv` under this confinement, and its one-line description."""
         try:

@@ -4,6 +4,7 @@ fail), changed-line coverage, mutation probes; findings and the Testing Assessme
 from __future__ import annotations
 
 import ast
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,27 +82,32 @@ def _module_names(paths: Sequence[str]) -> set[str]:
     return names
 
 
-def narrowed(tree: Path, changed: Sequence[str]) -> tuple[list[str], int]:
-    """Test files to run when the suite is large: changed test files and those that mention a
-    changed module's name; empty when the suite is small or nothing matches. Also the number
-    of test files found."""
-    files = sorted(
+def _test_files(tree: Path) -> list[str]:
+    return sorted(
         p.relative_to(tree).as_posix()
         for p in tree.rglob("test_*.py")
         if ".git" not in p.parts and p.is_file()
     )
-    if len(files) <= NARROW_ABOVE:
-        return [], len(files)
+
+
+def naming(tree: Path, files: Sequence[str], changed: Sequence[str]) -> list[str]:
+    """The test `files` that are changed or name a changed module."""
     names = _module_names([p for p in changed if not is_test_path(p)])
-    chosen = []
-    for rel in files:
-        if rel in changed:
-            chosen.append(rel)
-            continue
-        text = (tree / rel).read_text(encoding="utf-8", errors="replace")
-        if any(name in text for name in names):
-            chosen.append(rel)
-    return chosen, len(files)
+    pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in sorted(names)) or "(?!)")
+    return [
+        rel
+        for rel in files
+        if rel in changed or pattern.search((tree / rel).read_text("utf-8", errors="replace"))
+    ]
+
+
+def narrowed(tree: Path, changed: Sequence[str]) -> tuple[list[str] | None, int]:
+    """Test files to run when the suite is large: changed test files and those that name a
+    changed module (None: the suite is small, run it all). Also the number of test files."""
+    files = _test_files(tree)
+    if len(files) <= NARROW_ABOVE:
+        return None, len(files)
+    return naming(tree, files, changed), len(files)
 
 
 def _public_units(path: str, text: str, lines: frozenset[int]) -> list[tuple[str, int, int]]:
@@ -312,40 +318,52 @@ class _Verifier:
             return None
         return coverage_rc(self.req.work, self.head_tree)
 
-    def selection(self) -> list[str]:
-        """The test files to run at the head: all (empty list) unless the suite is large."""
+    def selection(self) -> list[str] | None:
+        """The test files to run at the head: all (empty list) unless the suite is large;
+        None when it is large and no test file names a changed module."""
         if not self.pytest:
             return []
         chosen, total = narrowed(self.head_tree, list(self.added))
-        if chosen:
-            self.notes.append(
-                f"The suite has {total} test files; the {len(chosen)} that import a changed "
-                f"module ran, the other {total - len(chosen)} did not."
+        if chosen is None:
+            return []
+        if not chosen:
+            self.text.append(
+                f"The suite has {total} test files and none names a changed module: no test ran."
             )
+            return None
+        self.notes.append(
+            f"The suite has {total} test files; the {len(chosen)} that name a changed module "
+            f"ran, the other {total - len(chosen)} did not."
+        )
         return chosen
 
-    async def compare_with_base(self, head: SuiteRun, failed: list[str], base_sha: str) -> None:
-        """Run the failing tests at the merge base; blame the change only for those that pass
-        there (or do not exist there)."""
+    async def compare_with_base(
+        self, head: SuiteRun, failed: list[str], base_sha: str, selection: Sequence[str]
+    ) -> None:
+        """Run the failing tests (or, when the run failed as a whole, the same selection) at
+        the merge base; blame the change only for those that pass there or do not exist there."""
         base_tree = export_commit(self.req.repo, base_sha, self.req.work / "base")
-        runner = self.req.command.runner
-        if self.pytest:
-            selection = sorted(
-                {node_file(t) for t in failed if (base_tree / node_file(t)).exists()}
-            )
+        whole = head.whole_run_failed
+        if whole:
+            chosen = [s for s in selection if (base_tree / s).exists()]
+            run_base = bool(chosen) or not selection
+        elif self.pytest:
+            chosen = sorted({node_file(t) for t in failed if (base_tree / node_file(t)).exists()})
+            run_base = bool(chosen)
         else:
-            selection = go_selection(failed) if runner == "go" else []
+            chosen = go_selection(failed) if self.req.command.runner == "go" else []
+            run_base = True
         base = None
-        if selection or not self.pytest:
+        if run_base:
             base = await self.runner.run(
                 "failing tests at base",
                 base_tree,
                 f"scratch copy of the merge base {base_sha[:12]}",
                 max(self.left(), 30.0),
-                selection,
+                chosen,
             )
             self.executed.append(base.execution.record)
-        broken = [t for t in failed if _base_outcome(base, t, self.req.command) != "failed"]
+        broken = [t for t in failed if _base_outcome(base, t, whole) != "failed"]
         already = [t for t in failed if t not in broken]
         if broken:
             self.findings.append(_broken_finding(broken, head, base_sha, self.added))
@@ -425,14 +443,36 @@ class _Verifier:
         self.findings += _mutant_findings(probes, mutations)
         return mutations
 
+    def outcome(
+        self, head: SuiteRun | None, measured: Mapping[str, FileLines], mutations: list[Mutation]
+    ) -> VerifyOutcome:
+        """The findings, the Testing Assessment paragraph and the executed facts."""
+        verification = Verification(
+            command=self.req.command.text(),
+            environment=self.req.project.description,
+            isolation=head.execution.isolation if head else self.confinement.describe(),
+            executed=self.executed,
+            broken_by_change=self.broken,
+            failing_at_base=self.already,
+            added_lines=sum(len(fl.statements) for fl in measured.values()) if measured else None,
+            covered_lines=sum(len(fl.executed) for fl in measured.values()) if measured else None,
+            uncovered=self.uncovered(measured),
+            mutations=mutations,
+            rubric=_rubric(self.head_tree, measured, mutations),
+            notes=self.notes,
+        )
+        return VerifyOutcome(verification, self.findings, " ".join(self.text))
+
 
 async def verify_change(req: VerifyRequest) -> VerifyOutcome:
     """Run the verification within `req.budget_s`."""
     v = _Verifier(req)
     rc = await v.coverage_config()
     selection = v.selection()
+    if selection is None:
+        return v.outcome(None, {}, [])
     head = await v.runner.run(
-        "tests at head", v.head_tree, HEAD_COPY, v.left() * HEAD_SHARE, selection, coverage_rc=rc
+        "tests at head", v.head_tree, HEAD_COPY, v.left() * HEAD_SHARE, selection
     )
     v.executed.append(head.execution.record)
     v.text.append(
@@ -442,39 +482,42 @@ async def verify_change(req: VerifyRequest) -> VerifyOutcome:
         v.notes.append("The test run at the head hit its time limit; its results are partial.")
     failed = head.failed()
     if failed and req.base_sha:
-        await v.compare_with_base(head, failed, req.base_sha)
-    measured = await v.measure(rc) if rc is not None else {}
+        await v.compare_with_base(head, failed, req.base_sha, selection)
+    measured: dict[str, FileLines] = {}
     mutations: list[Mutation] = []
-    if measured and req.settings.mutations:
-        mutations = await v.probe(measured, head, selection)
-    statements = sum(len(fl.statements) for fl in measured.values())
-    verification = Verification(
-        command=req.command.text(),
-        environment=req.project.description,
-        isolation=head.execution.isolation,
-        executed=v.executed,
-        broken_by_change=v.broken,
-        failing_at_base=v.already,
-        added_lines=statements if measured else None,
-        covered_lines=sum(len(fl.executed) for fl in measured.values()) if measured else None,
-        uncovered=v.uncovered(measured),
-        mutations=mutations,
-        rubric=_rubric(v.head_tree, measured, mutations),
-        notes=v.notes,
-    )
-    return VerifyOutcome(verification, v.findings, " ".join(v.text))
+    if rc is not None:
+        covering = naming(v.head_tree, selection or _test_files(v.head_tree), list(v.added))
+        measured_run = await v.runner.run(
+            "coverage of the changed lines",
+            v.head_tree,
+            HEAD_COPY,
+            v.left() * HEAD_SHARE,
+            covering or selection,
+            coverage_rc=rc,
+        )
+        v.executed.append(measured_run.execution.record)
+        if measured_run.execution.record.timed_out:
+            v.notes.append(
+                "The coverage run hit its time limit: changed-line coverage not measured."
+            )
+        else:
+            measured = await v.measure(rc)
+        if measured and req.settings.mutations:
+            mutations = await v.probe(measured, measured_run, covering or selection)
+    return v.outcome(head, measured, mutations)
 
 
-def _base_outcome(base: SuiteRun | None, test_id: str, command: SuiteCommand) -> str:
-    """ "failed", "passed" or "absent" for `test_id` in the base run."""
+def _base_outcome(base: SuiteRun | None, test_id: str, whole: bool) -> str:
+    """ "failed", "passed" or "absent" for `test_id` in the base run (`whole`: the head run
+    failed as a whole, so the base run's exit status decides)."""
     if base is None:
         return "absent"
-    if command.runner in ("pytest", "go"):
-        result = base.results.get(test_id)
-        if result is None:
-            return "absent"
-        return "failed" if result.outcome == "failed" else "passed"
-    return "passed" if base.execution.passed else "failed"
+    if whole or not base.results:
+        return "failed" if not base.execution.passed else "passed"
+    result = base.results.get(test_id)
+    if result is None:
+        return "absent"
+    return "failed" if result.outcome == "failed" else "passed"
 
 
 def _counts(run: SuiteRun) -> str:

@@ -37,12 +37,19 @@ class SuiteRun:
     execution: Execution
     results: dict[str, CaseResult] = field(default_factory=dict)
 
+    @property
+    def whole_run_failed(self) -> bool:
+        """The command failed (not by its time limit) without any failing test to name."""
+        record = self.execution.record
+        failing = any(t.outcome == "failed" for t in self.results.values())
+        return not failing and not self.execution.passed and not record.timed_out
+
     def failed(self) -> list[str]:
-        """Ids of the failing tests; the command itself when it failed without any."""
-        ids = [t.id for t in self.results.values() if t.outcome == "failed"]
-        if not ids and not self.execution.passed:
+        """Ids of the failing tests; the command itself when it failed without naming any; none
+        when it was stopped at its time limit before a test failed (inconclusive)."""
+        if self.whole_run_failed:
             return [self.execution.record.command]
-        return ids
+        return [t.id for t in self.results.values() if t.outcome == "failed"]
 
 
 @dataclass(frozen=True)
