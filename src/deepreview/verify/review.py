@@ -4,6 +4,7 @@ fail), changed-line coverage, mutation probes; findings and the Testing Assessme
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -259,10 +260,10 @@ def _mutant_findings(probes: Sequence[Probe], mutations: Sequence[Mutation]) -> 
 class _Verifier:
     """One verification: scratch trees, the confined runner, and what it has found so far."""
 
-    def __init__(self, req: VerifyRequest) -> None:
+    def __init__(self, req: VerifyRequest, head_tree: Path) -> None:
         self.req = req
         self.deadline = time.monotonic() + req.budget_s
-        self.head_tree = copy_tree(req.head_tree, req.work / "head")
+        self.head_tree = head_tree
         home, tmp = req.work / "home", req.work / "tmp"
         home.mkdir(parents=True)
         tmp.mkdir(parents=True)
@@ -342,7 +343,9 @@ class _Verifier:
     ) -> None:
         """Run the failing tests (or, when the run failed as a whole, the same selection) at
         the merge base; blame the change only for those that pass there or do not exist there."""
-        base_tree = export_commit(self.req.repo, base_sha, self.req.work / "base")
+        base_tree = await asyncio.to_thread(
+            export_commit, self.req.repo, base_sha, self.req.work / "base"
+        )
         whole = head.whole_run_failed
         if whole:
             chosen = [s for s in selection if (base_tree / s).exists()]
@@ -466,7 +469,10 @@ class _Verifier:
 
 async def verify_change(req: VerifyRequest) -> VerifyOutcome:
     """Run the verification within `req.budget_s`."""
-    v = _Verifier(req)
+    started = time.monotonic()
+    head_tree = await asyncio.to_thread(copy_tree, req.head_tree, req.work / "head")
+    v = _Verifier(req, head_tree)
+    v.deadline = started + req.budget_s
     rc = await v.coverage_config()
     selection = v.selection()
     if selection is None:
