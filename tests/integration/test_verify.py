@@ -262,3 +262,44 @@ def test_a_large_suite_runs_only_the_test_files_naming_a_changed_module(tmp_path
     _, run = run_verify(repo, tmp_path)
     assert "none names a changed module: no test ran" in run.review.testing  # type: ignore[union-attr]
     assert verification(run).executed == []
+
+
+def test_the_change_s_code_runs_confined(tmp_path: Path) -> None:
+    import socket
+
+    outside = tmp_path / "escaped.txt"
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        probe = f"""import socket
+
+
+def test_write_outside_the_scratch_copy():
+    try:
+        open({str(outside)!r}, "w").write("x")
+    except OSError:
+        return
+    raise AssertionError("wrote outside")
+
+
+def test_reach_the_host_network():
+    try:
+        socket.create_connection(("127.0.0.1", {port}), timeout=3).close()
+    except OSError:
+        return
+    raise AssertionError("connected")
+"""
+        repo = project(tmp_path)
+        commit(repo, {"tests/test_escape.py": probe}, "escape attempts")
+        _, run = run_verify(repo, tmp_path, coverage=False)
+    v = verification(run)
+    results = run.review.testing  # type: ignore[union-attr]
+    if "Landlock" in v.isolation:
+        assert not outside.exists()
+        if "no network" in v.isolation:
+            assert "4 passed" in results, results
+        else:
+            assert "network not isolated" in v.isolation
+    else:
+        assert v.isolation.startswith("not confined")

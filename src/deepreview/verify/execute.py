@@ -3,12 +3,12 @@ limit, and the process group killed at the limit."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from deepreview.agents.process import BinaryNotFoundError, run_process
+from deepreview.agents.sandbox import SandboxPolicy, confine
 from deepreview.schema import ExecutedCommand
 
 #: The tail of a command's output kept for the report.
@@ -28,18 +28,14 @@ class Confinement:
 
     def wrap(self, argv: Sequence[str], cpu_seconds: int) -> tuple[list[str], str]:
         """The command that runs `argv` under this confinement, and its one-line description."""
-        try:
-            sandbox = importlib.import_module("deepreview.agents.sandbox")
-        except ImportError:
-            return list(argv), "not confined: this build has no sandbox"
-        policy = sandbox.SandboxPolicy(
+        policy = SandboxPolicy(
             writable=self.writable,
             network=False,
             cpu_seconds=cpu_seconds,
             memory_bytes=self.memory_bytes,
         )
-        confined = sandbox.confine(argv, policy)
-        return list(confined.argv), str(confined.description)
+        confined = confine(argv, policy)
+        return confined.argv, confined.description
 
 
 @dataclass(frozen=True)
