@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ class ReviewContext:
     since: SinceLastReview | None = None
     """What changed since the head the previous round reviewed."""
     verify: VerifyConfig = field(default_factory=VerifyConfig)
+    ai_done: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
+    """Set by the runner once every AI agent has finished (at once when none runs)."""
 
     @property
     def diff_source(self) -> DiffSource:

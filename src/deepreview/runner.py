@@ -138,13 +138,24 @@ async def run_agents(
         progress(ProgressEvent(agent.name, agent.display_name(), "queued", 0.0))
     running: dict[int, tuple[Agent, float]] = {}
 
+    pending = sum(a.kind == "ai" for a in agents)
+    if not pending:
+        ctx.ai_done.set()
+
     async def guarded(agent: Agent) -> AgentRun:
-        async with semaphore:
-            running[id(agent)] = (agent, time.monotonic())
-            try:
-                return await run_agent(agent, ctx, progress)
-            finally:
-                running.pop(id(agent), None)
+        nonlocal pending
+        try:
+            async with semaphore:
+                running[id(agent)] = (agent, time.monotonic())
+                try:
+                    return await run_agent(agent, ctx, progress)
+                finally:
+                    running.pop(id(agent), None)
+        finally:
+            if agent.kind == "ai":
+                pending -= 1
+                if not pending:
+                    ctx.ai_done.set()
 
     beat = asyncio.create_task(_heartbeat(running, ctx, progress, heartbeat_s))
     try:

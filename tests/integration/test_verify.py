@@ -4,6 +4,8 @@ development virtualenv, standing in for the project's own), at the head and the 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -45,9 +47,11 @@ def project(tmp_path: Path, tests: str = CLAMP_TESTS) -> Path:
     return repo
 
 
-def run_verify(repo: Path, tmp_path: Path, **settings: object) -> tuple[Report, AgentRun]:
+def run_verify(
+    repo: Path, tmp_path: Path, path: str = "", **settings: object
+) -> tuple[Report, AgentRun]:
     environ = {
-        "PATH": "/usr/bin:/bin",
+        "PATH": f"{path}:/usr/bin:/bin" if path else "/usr/bin:/bin",
         "VIRTUAL_ENV": sys.prefix,
         "DEPLOY_TOKEN": SECRET,
         "DATABASE_URL": f"postgres://u:{SECRET}@db/x",
@@ -303,3 +307,31 @@ def test_reach_the_host_network():
             assert "network not isolated" in v.isolation
     else:
         assert v.isolation.startswith("not confined")
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_npm_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:
+    test_js = (
+        'const add = require("./add");\n'
+        'if (add(2, 2) !== 4) { console.error("add(2, 2) is " + add(2, 2)); process.exit(1); }\n'
+    )
+    package = '{"name": "x", "version": "1.0.0", "scripts": {"test": "node test.js"}}\n'
+    repo = make_repo(
+        tmp_path / "js",
+        {
+            "package.json": package,
+            "add.js": "module.exports = (a, b) => a + b;\n",
+            "test.js": test_js,
+        },
+    )
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(repo, {"add.js": "module.exports = (a, b) => a * b + 1;\n"}, "change")
+    environ_path = os.path.dirname(shutil.which("npm") or "")
+    report, run = run_verify(repo, tmp_path, env={}, environment="path", path=environ_path)
+    v = verification(run)
+    assert v.command == "npm test"
+    assert [e.exit_code for e in v.executed] == [1, 0]
+    assert v.broken_by_change == ["npm test"]
+    (finding,) = report.findings
+    assert "add(2, 2) is 5" in finding.body
+    assert [loc.label() for loc in finding.locations] == ["add.js:1"]

@@ -202,3 +202,29 @@ def test_read_go_results() -> None:
 )
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
+
+
+def test_probes_go_on_past_the_budget_only_while_others_still_run(tmp_path: Path) -> None:
+    import asyncio
+    import time
+
+    from deepreview.schema import ExecutedCommand
+    from deepreview.verify.execute import Execution
+    from deepreview.verify.probe import Probe, probe_all
+    from deepreview.verify.suite import SuiteRun
+
+    (tmp_path / "m.py").write_text(SOURCE)
+    mutants = python_mutants(SOURCE, frozenset({3, 5, 6}))
+    probes = [Probe("m.py", m, ("t.py::test",), 0.0) for m in mutants[:3]]
+    seen: list[str] = []
+
+    async def run(probe: Probe, timeout: float) -> SuiteRun:
+        seen.append((tmp_path / "m.py").read_text())
+        record = ExecutedCommand(label="mutant", command="x", where="w", duration_s=0, exit_code=1)
+        return SuiteRun(Execution(record, "", "none"))
+
+    answers = iter([True, True, False])
+    result = asyncio.run(probe_all(tmp_path, probes, run, time.monotonic(), lambda: next(answers)))
+    assert [m.outcome for m in result] == ["caught", "caught", "not run"]
+    assert seen == [probes[0].mutant.text, probes[1].mutant.text]
+    assert (tmp_path / "m.py").read_text() == SOURCE  # restored after each mutant

@@ -19,7 +19,7 @@ from deepreview.verify.environment import project_environment
 from deepreview.verify.review import VerifyOutcome, VerifyRequest, verify_change
 
 #: The verification's wall-clock budget when none is configured: a small change's review
-#: without AI agents stays under a minute.
+#: without AI agents stays under a minute; mutation probes go on while AI agents still run.
 DEFAULT_BUDGET_S = 50.0
 PR_OFF = "running a pull request's code is off (pass --verify, or set verify.pull_requests)"
 
@@ -88,6 +88,8 @@ class VerifyAgent(AgentBase):
                 project=project,
                 settings=settings,
                 budget_s=settings.budget_s or DEFAULT_BUDGET_S,
+                others_done=None if settings.budget_s else ctx.ai_done,
+                ceiling_s=self.config.timeout_s * 0.9,
             )
         )
         findings = number_findings(outcome.findings)

@@ -66,14 +66,16 @@ async def probe_all(
     probes: Sequence[Probe],
     run: Callable[[Probe, float], Awaitable[SuiteRun]],
     deadline: float,
+    more_time: Callable[[], bool] = lambda: False,
 ) -> list[Mutation]:
     """Apply each probe's mutant in `tree`, run its tests (`run(probe, timeout)` returns a
-    SuiteRun), restore the file. Probes that do not fit before `deadline` are "not run"."""
+    SuiteRun), restore the file. Probes that do not fit before `deadline` are "not run",
+    unless `more_time()` says the review is still waiting for other agents anyway."""
     out: list[Mutation] = []
     for probe in probes:
         loc = Location(path=probe.path, start_line=probe.mutant.line)
         timeout = 3 * probe.expected_s + STARTUP_S
-        if time.monotonic() + timeout > deadline:
+        if time.monotonic() + timeout > deadline and not more_time():
             out.append(
                 Mutation(location=loc, description=probe.mutant.description, outcome="not run")
             )

@@ -47,6 +47,9 @@ class VerifyRequest:
     project: ProjectEnvironment
     settings: VerifyConfig
     budget_s: float
+    others_done: asyncio.Event | None = None
+    """When set: probes may go on past the budget while it is unset (AI agents still run)."""
+    ceiling_s: float = 0.0
 
 
 @dataclass
@@ -284,6 +287,13 @@ class _Verifier:
         self.broken: list[str] = []
         self.already: list[str] = []
 
+    def waiting_for_others(self) -> bool:
+        """Whether the review still waits for AI agents, within this agent's own timeout."""
+        done = self.req.others_done
+        if done is None or done.is_set():
+            return False
+        return time.monotonic() < self.deadline - self.req.budget_s + self.req.ceiling_s
+
     def left(self) -> float:
         """Seconds left of the budget."""
         return self.deadline - time.monotonic()
@@ -423,7 +433,9 @@ class _Verifier:
             )
 
         t0 = time.monotonic()
-        mutations = await probe_all(self.head_tree, probes, run_probe, self.deadline)
+        mutations = await probe_all(
+            self.head_tree, probes, run_probe, self.deadline, self.waiting_for_others
+        )
         ran = [m for m in mutations if m.outcome != "not run"]
         caught = sum(m.outcome != "survived" for m in ran)
         if ran:
