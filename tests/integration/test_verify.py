@@ -202,10 +202,10 @@ def test_a_configured_command_that_fails_only_at_head(tmp_path: Path) -> None:
 
 def test_a_small_budget_leaves_mutations_unrun_and_says_so(tmp_path: Path) -> None:
     repo = project(tmp_path)
-    body = "".join(f"\n\ndef f{i}(x):\n    return x + {i}\n" for i in range(6))
+    body = "".join(f"\n\ndef f{i}(x):\n    return x + {i}\n" for i in range(20))
     tests = CLAMP_TESTS + "".join(
         f"\n\ndef test_f{i}():\n    from calc import f{i}\n\n    assert f{i}(1) == {i + 1}\n"
-        for i in range(6)
+        for i in range(20)
     )
     commit(repo, {"src/calc/__init__.py": CLAMP + body, "tests/test_calc.py": tests}, "f")
     _, run = run_verify(repo, tmp_path, budget_s=25)

@@ -14,8 +14,8 @@ from deepreview.verify.suite import SuiteRun, node_file
 
 #: Above this many covering tests, their files are run instead of the single ids.
 MAX_IDS = 200
-#: Seconds a mutant run gets on top of three times its tests' own duration.
-STARTUP_S = 8.0
+#: A mutant's run is killed (and counted caught) only after this many times its expected time.
+TIMEOUT_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -67,15 +67,19 @@ async def probe_all(
     run: Callable[[Probe, float], Awaitable[SuiteRun]],
     deadline: float,
     more_time: Callable[[], bool] = lambda: False,
+    startup_s: float = 5.0,
 ) -> list[Mutation]:
     """Apply each probe's mutant in `tree`, run its tests (`run(probe, timeout)` returns a
-    SuiteRun), restore the file. Probes that do not fit before `deadline` are "not run",
+    SuiteRun), restore the file; `startup_s` is a test process's own start-up time here (a
+    mutant is killed at four times its expected time). Probes that do not fit before `deadline`
+    are "not run",
     unless `more_time()` says the review is still waiting for other agents anyway."""
     out: list[Mutation] = []
     for probe in probes:
         loc = Location(path=probe.path, start_line=probe.mutant.line)
-        timeout = 3 * probe.expected_s + STARTUP_S
-        if time.monotonic() + timeout > deadline and not more_time():
+        expected = probe.expected_s + startup_s
+        timeout = TIMEOUT_FACTOR * expected
+        if time.monotonic() + expected > deadline and not more_time():
             out.append(
                 Mutation(location=loc, description=probe.mutant.description, outcome="not run")
             )

@@ -433,8 +433,10 @@ class _Verifier:
             )
 
         t0 = time.monotonic()
+        tests_s = sum(t.duration_s for t in head.results.values())
+        startup = max(1.0, head.execution.record.duration_s - tests_s)
         mutations = await probe_all(
-            self.head_tree, probes, run_probe, self.deadline, self.waiting_for_others
+            self.head_tree, probes, run_probe, self.deadline, self.waiting_for_others, startup
         )
         ran = [m for m in mutations if m.outcome != "not run"]
         caught = sum(m.outcome != "survived" for m in ran)
