@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from deepreview.diff import Diff, DiffLine, parse_diff, parse_diff_file
+from deepreview.diff import Diff, DiffLine, FileHunks, MemoryHunks, parse_diff, parse_diff_file
 from tests.repo_factory import GIT_ENV, commit, git, make_repo, write
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "diff"
@@ -378,3 +378,21 @@ def test_file_parse_counts_and_ranges_need_no_file(tmp_path: Path) -> None:
         assert got.touches(40) is True and got.touches(41) is False
     with pytest.raises(FileNotFoundError):
         _ = diff.files[0].hunks[0].lines
+
+
+def test_file_and_memory_hunk_stores_give_the_same_hunks(tmp_path: Path) -> None:
+    data = big_diff(files=3, hunks=4, rows=6)
+    path = tmp_path / "change.diff"
+    path.write_bytes(data)
+    from_file, in_memory = parse_diff_file(path), parse_diff(data)
+    for got, want in zip(from_file.files, in_memory.files, strict=True):
+        assert isinstance(got.hunks, FileHunks) and isinstance(want.hunks, MemoryHunks)
+        assert [(h.section, h.lines) for h in got.hunks] == [
+            (h.section, h.lines) for h in want.hunks
+        ]
+        assert got.hunks == want.hunks and got.hunks[-1] == want.hunks[-1]
+        rebuilt = MemoryHunks.of(want.hunks)  # what a FileDiff made from Hunk objects holds
+        for store in (got.hunks, want.hunks, rebuilt):
+            assert store.added_lines() == want.added_lines and len(store.added_lines()) == 24
+            assert (store.added_count(), store.deleted_count()) == (24, 24)
+            assert list(store.new_ranges()) == [(h.new_start, h.new_count) for h in want.hunks]

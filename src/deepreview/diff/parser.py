@@ -1,4 +1,4 @@
-"""The diff model (files, hunks and line maps of a git unified diff) and its parser."""
+"""The parser of git unified diffs (also plain ``diff -u`` and mailed patches)."""
 
 from __future__ import annotations
 
@@ -7,121 +7,27 @@ import hashlib
 import re
 import sys
 import threading
-from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from functools import partial
 from itertools import count, repeat
 from pathlib import Path
-from typing import Literal, overload
 
+from deepreview.diff.hunk import DiffLine, HunkText
+from deepreview.diff.model import Diff, DiffSource, FileDiff, FileStatus
+from deepreview.diff.names import (
+    git_names,
+    header_name,
+    plain_names,
+    side_name,
+)
+from deepreview.diff.store import FileHunks, Header, HunkStore, MemoryHunks
 from deepreview.gc_pause import gc_paused
 
-FileStatus = Literal["added", "deleted", "modified", "renamed", "copied"]
-LineKind = Literal["context", "added", "deleted"]
-
-
-@dataclass(frozen=True, slots=True)
-class DiffLine:
-    """One line of a hunk. Text has no trailing newline (nor the \\r of a CRLF ending, which
-    `crlf` records); undecodable bytes survive as surrogate escapes (decode with
-    ``errors="surrogateescape"``)."""
-
-    kind: LineKind
-    text: str
-    old_lineno: int | None
-    new_lineno: int | None
-    no_newline_at_eof: bool = False
-    crlf: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class DiffSource:
-    """The file a diff was parsed from: its path, size and SHA-256. It must stay in place while
-    the parsed diff is used: hunk lines and diff text are read back from it."""
-
-    path: Path
-    size: int
-    sha256: str
-
-    def text(self, offset: int = 0, length: int | None = None) -> str:
-        """`length` bytes (all up to the end when None) from byte `offset`, decoded as UTF-8
-        with undecodable bytes as surrogate escapes."""
-        with self.path.open("rb") as fh:
-            fh.seek(offset)
-            data = fh.read(-1 if length is None else length)
-        return data.decode("utf-8", "surrogateescape")
-
-
-class Hunk:
-    """A hunk: its header ranges and lines. A hunk of a diff parsed from a file keeps only the
-    byte range of its text there, and reads its section and lines again when asked for them."""
-
-    __slots__ = (
-        "_end",
-        "_lines",
-        "_reader",
-        "_section",
-        "_start",
-        "new_count",
-        "new_start",
-        "old_count",
-        "old_start",
-    )
-
-    def __init__(
-        self,
-        old_start: int,
-        old_count: int,
-        new_start: int,
-        new_count: int,
-        section: str,
-        lines: tuple[DiffLine, ...] = (),
-        *,
-        reader: _HunkReader | None = None,
-        span: tuple[int, int] = (0, 0),
-    ) -> None:
-        self.old_start = old_start
-        self.old_count = old_count
-        self.new_start = new_start
-        self.new_count = new_count
-        self._section = section
-        self._lines = lines
-        self._reader = reader
-        self._start, self._end = span
-
-    @property
-    def section(self) -> str:
-        """The text after the header's second @@ (often the enclosing function)."""
-        if self._reader is None:
-            return self._section
-        return self._reader.read(self, self._start, self._end)[0]
-
-    @property
-    def lines(self) -> tuple[DiffLine, ...]:
-        """The hunk's lines, in order."""
-        if self._reader is None:
-            return self._lines
-        return self._reader.read(self, self._start, self._end)[1]
-
-    def _header(self) -> tuple[int, int, int, int, str]:
-        return self.old_start, self.old_count, self.new_start, self.new_count, self.section
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Hunk):
-            return NotImplemented
-        return self._header() == other._header() and self.lines == other.lines
-
-    def __hash__(self) -> int:
-        return hash((self.old_start, self.old_count, self.new_start, self.new_count))
-
-    def __repr__(self) -> str:
-        return f"Hunk(-{self.old_start},{self.old_count} +{self.new_start},{self.new_count})"
-
-
+#: How a hunk's text is read back from the diff file: (header, start, end) -> section, lines.
+_Read = Callable[[Header, int, int], HunkText]
 _CACHE_BYTES = 1 << 20
-_Read = tuple[str, tuple[DiffLine, ...]]
 
 
 class _HunkReader:
@@ -130,12 +36,12 @@ class _HunkReader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._cache: OrderedDict[int, tuple[_Read, int]] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[HunkText, int]] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
 
-    def read(self, hunk: Hunk, start: int, end: int) -> _Read:
-        """The section and lines of `hunk`, whose text is bytes start..end of the file."""
+    def read(self, header: Header, start: int, end: int) -> HunkText:
+        """The section and lines of the hunk with `header` whose text is bytes start..end."""
         with self._lock:
             hit = self._cache.get(start)
             if hit is not None:
@@ -145,11 +51,11 @@ class _HunkReader:
             fh.seek(start)
             text = fh.read(end - start).decode("utf-8", "surrogateescape")
         items = zip(count(1), _split_lines((text,)), repeat(0))
-        header = next(items, None)
-        match = _HUNK_RE.fullmatch(_chomp(header[1])) if header is not None else None
-        lines = _Parser().hunk_lines(
-            0, items, hunk.old_start, hunk.old_count, hunk.new_start, hunk.new_count, None
-        )[0]
+        first = next(items, None)
+        match = _HUNK_RE.fullmatch(_chomp(first[1])) if first is not None else None
+        scratch = MemoryHunks()
+        scratch.begin(header[2])
+        lines = _Parser().hunk_lines(0, items, *header, scratch)[0]
         read = (match[5] if match is not None else "", tuple(lines))
         if end - start <= _CACHE_BYTES // 8:
             with self._lock:
@@ -161,219 +67,10 @@ class _HunkReader:
         return read
 
 
-# Per hunk: old start, old count, new start, new count; start and end of the hunk's text in
-# the file; where the hunk's bits start in `_FileHunks._added`.
-_RECORD = 7
-
-
-class _FileHunks(Sequence[Hunk]):
-    """One file's hunks as recorded by a parse from a file: header numbers and byte ranges in
-    one array, which new-side lines are added lines in a bitmap (one bit per line from the
-    hunk's new start to its last added line), and the number of deleted lines. Each `Hunk` is
-    built when asked for."""
-
-    __slots__ = ("_added", "_base", "_origin", "_reader", "_table", "deleted")
-
-    def __init__(self, reader: _HunkReader) -> None:
-        self._reader = reader
-        self._table = array("q")
-        self._added = bytearray()
-        self._origin = self._base = 0
-        self.deleted = 0
-
-    def begin(self, new_start: int) -> None:
-        """Start recording a hunk whose new side starts at line `new_start`."""
-        self._origin, self._base = new_start, len(self._added)
-
-    def add(self, new_lineno: int) -> None:
-        """Record an added line of the hunk begun last."""
-        bit = new_lineno - self._origin
-        at = self._base + (bit >> 3)
-        added = self._added
-        if at >= len(added):
-            added.extend(bytes(at + 1 - len(added)))
-        added[at] |= 1 << (bit & 7)
-
-    def record(self, header: tuple[int, int, int, int], start: int, end: int) -> None:
-        """Finish the hunk begun last: its header numbers and the byte range of its text."""
-        self._table.extend((*header, start, end, self._base))
-
-    def __len__(self) -> int:
-        return len(self._table) // _RECORD
-
-    @overload
-    def __getitem__(self, index: int) -> Hunk: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Hunk, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Hunk | tuple[Hunk, ...]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(len(self))[index])
-        i = range(len(self))[index]
-        old_start, old_count, new_start, new_count, start, end, _ = self._table[
-            i * _RECORD : (i + 1) * _RECORD
-        ]
-        return Hunk(
-            old_start, old_count, new_start, new_count, "", reader=self._reader, span=(start, end)
-        )
-
-    def __iter__(self) -> Iterator[Hunk]:
-        return (self[i] for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def new_ranges(self) -> Iterator[tuple[int, int]]:
-        """(new start, new count) of each hunk."""
-        table = self._table
-        return ((table[i + 2], table[i + 3]) for i in range(0, len(table), _RECORD))
-
-    def added_lines(self) -> frozenset[int]:
-        """New-side line numbers of added lines."""
-        table, added = self._table, self._added
-        bases = [*table[_RECORD - 1 :: _RECORD], len(added)]
-        return frozenset(
-            table[i * _RECORD + 2] + (at - bases[i]) * 8 + bit
-            for i in range(len(bases) - 1)
-            for at in range(bases[i], bases[i + 1])
-            if added[at]
-            for bit in range(8)
-            if added[at] >> bit & 1
-        )
-
-    def added_count(self) -> int:
-        """Number of added lines."""
-        return int.from_bytes(self._added, "little").bit_count()
-
-
-@dataclass(frozen=True, slots=True)
-class FileDiff:
-    """One file's change. `path` is the new path, or the old one for deletions. `offset` is
-    where the file's part of the diff starts in the diff file (byte offset; only for diffs
-    parsed with `parse_diff_file`)."""
-
-    old_path: str | None
-    new_path: str | None
-    status: FileStatus
-    hunks: Sequence[Hunk] = ()
-    is_binary: bool = False
-    old_mode: str | None = None
-    new_mode: str | None = None
-    similarity: int | None = None
-    is_submodule: bool = False
-    offset: int | None = field(default=None, compare=False)
-
-    @property
-    def path(self) -> str:
-        """The path at head (old path for deleted files)."""
-        p = self.new_path if self.new_path is not None else self.old_path
-        assert p is not None
-        return p
-
-    @property
-    def mode_only(self) -> bool:
-        """True when only the file mode changed."""
-        return (
-            self.status == "modified"
-            and not self.hunks
-            and not self.is_binary
-            and self.old_mode != self.new_mode
-        )
-
-    @property
-    def added_lines(self) -> frozenset[int]:
-        """New-side line numbers of added lines."""
-        if isinstance(self.hunks, _FileHunks):
-            return self.hunks.added_lines()
-        return frozenset(
-            ln.new_lineno
-            for h in self.hunks
-            for ln in h.lines
-            if ln.kind == "added" and ln.new_lineno is not None
-        )
-
-    @property
-    def added_count(self) -> int:
-        """Number of added lines."""
-        if isinstance(self.hunks, _FileHunks):
-            return self.hunks.added_count()
-        return sum(1 for h in self.hunks for ln in h.lines if ln.kind == "added")
-
-    @property
-    def deleted_count(self) -> int:
-        """Number of deleted lines."""
-        if isinstance(self.hunks, _FileHunks):
-            return self.hunks.deleted
-        return sum(1 for h in self.hunks for ln in h.lines if ln.kind == "deleted")
-
-    def added(self) -> Iterable[DiffLine]:
-        """The added lines, in order."""
-        for h in self.hunks:
-            for ln in h.lines:
-                if ln.kind == "added":
-                    yield ln
-
-    def touches(self, start: int, end: int | None = None, context: int = 0) -> bool:
-        """Whether new-side lines start..end fall within `context` lines of a hunk."""
-        stop = end if end is not None else start
-        ranges: Iterable[tuple[int, int]] = (
-            self.hunks.new_ranges()
-            if isinstance(self.hunks, _FileHunks)
-            else ((h.new_start, h.new_count) for h in self.hunks)
-        )
-        for new_start, new_count in ranges:
-            lo = new_start - context
-            hi = new_start + max(new_count, 1) - 1 + context
-            if start <= hi and stop >= lo:
-                return True
-        return False
-
-
-@dataclass(frozen=True, slots=True)
-class Diff:
-    """A parsed diff: the changed files in diff order, and the file it was read from."""
-
-    files: tuple[FileDiff, ...] = ()
-    errors: tuple[str, ...] = field(default=())
-    source: DiffSource | None = field(default=None, compare=False)
-
-    def file(self, path: str) -> FileDiff | None:
-        """The change to `path` (new or old path), if any."""
-        for f in self.files:
-            if path in (f.new_path, f.old_path):
-                return f
-        return None
-
-    @property
-    def paths(self) -> list[str]:
-        """Head paths of all changed files."""
-        return [f.path for f in self.files]
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing changed."""
-        return not self.files
-
-
-# --- parsing -------------------------------------------------------------------------------
-
 _MAX_ERRORS = 200
 _BLOCK = 1 << 16
 _HUNK_RE = re.compile(r"@@ -(\d{1,18})(?:,(\d{1,18}))? \+(\d{1,18})(?:,(\d{1,18}))? @@ ?(.*)")
-# Source/destination prefix pairs: default, mnemonic (diff.mnemonicPrefix) and --no-index.
-_PREFIX_PAIRS = frozenset(
-    {("a/", "b/"), ("i/", "w/"), ("c/", "w/"), ("c/", "i/"), ("o/", "w/"), ("1/", "2/")}
-)
-_STAMP_RE = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d):(\d\d):(\d\d)(?:\.\d+)? ([+-])(\d\d)(\d\d)")
-_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 _SUBMODULE_MODE = "160000"
-_DEV_NULL = "/dev/null"
 # Parser states outside hunks.
 _QUIET = 0  # preamble, commentary, binary patch data: unknown lines are ignored
 _HEADER = 1  # after `diff --git`: extended header lines
@@ -417,7 +114,7 @@ def parse_diff_file(path: Path) -> Diff:
             yield block
 
     with path.open("rb") as fh, gc_paused():
-        parsed = _Parser(_HunkReader(path)).run(_offset_lines(_decode(blocks(fh.read))))
+        parsed = _Parser(_HunkReader(path).read).run(_offset_lines(_decode(blocks(fh.read))))
     return replace(parsed, source=DiffSource(path, size, digest.hexdigest()))
 
 
@@ -472,122 +169,6 @@ def _clip(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def _unquote(text: str) -> tuple[str, int] | None:
-    """Decode the C-style quoted name at the start of `text`: (name, index after the quote)."""
-    out = bytearray()
-    i = 1
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            return out.decode("utf-8", "surrogateescape"), i + 1
-        if c != "\\":
-            out += c.encode("utf-8", "surrogateescape")
-            i += 1
-            continue
-        esc = text[i + 1 : i + 2]
-        if esc in _ESCAPES:
-            out.append(_ESCAPES[esc])
-            i += 2
-        elif len(digits := text[i + 1 : i + 4]) == 3 and all(d in "01234567" for d in digits):
-            value = int(digits, 8)
-            if value > 255:
-                return None
-            out.append(value)
-            i += 4
-        else:
-            return None
-    return None
-
-
-def _strip_pair(old: str, new: str) -> tuple[str, str, tuple[str, str] | None]:
-    """Remove a known source/destination prefix pair when both names carry it."""
-    pair = (old[:2], new[:2])
-    if pair in _PREFIX_PAIRS:
-        return old[2:], new[2:], pair
-    return old, new, None
-
-
-def _git_names(rest: str) -> tuple[str, str, tuple[str, str] | None] | None:
-    """Names (prefix removed) and prefix pair of a `diff --git` line, or None if ambiguous."""
-    if rest.startswith('"'):
-        first = _unquote(rest)
-        if first is None or rest[first[1] : first[1] + 1] != " ":
-            return None
-        old, tail = first[0], rest[first[1] + 1 :]
-        if tail.startswith('"'):
-            second = _unquote(tail)
-            if second is None or second[1] != len(tail):
-                return None
-            return _strip_pair(old, second[0])
-        return _strip_pair(old, tail)
-    if rest.endswith('"') and (cut := rest.find(' "')) != -1:
-        second = _unquote(rest[cut + 1 :])
-        if second is None or second[1] != len(rest) - cut - 1:
-            return None
-        return _strip_pair(rest[:cut], second[0])
-    # Unquoted names may contain spaces; equal names (the usual case) split in the middle.
-    mid = (len(rest) - 1) // 2
-    if len(rest) % 2 and rest[mid] == " ":
-        old, new = rest[:mid], rest[mid + 1 :]
-        if old == new:
-            return old, new, None
-        if old[2:] == new[2:] and (old[:2], new[:2]) in _PREFIX_PAIRS:
-            return _strip_pair(old, new)
-    if rest.count(" ") == 1:
-        old, new = rest.split(" ")
-        return _strip_pair(old, new)
-    if rest.startswith("a/") and rest.count(" b/") == 1:
-        old, new = rest.split(" b/")
-        return old[2:], new, ("a/", "b/")
-    return None
-
-
-def _side_name(text: str) -> tuple[str, bool]:
-    """The name on a `---`/`+++` line and whether that side is absent (/dev/null, or the
-    epoch timestamp ``diff -N`` gives). Unquoted names end at a tab."""
-    quoted = _unquote(text) if text.startswith('"') else None
-    if quoted is not None:
-        name, stamp = quoted[0], text[quoted[1] :].lstrip("\t")
-    else:
-        name, _, stamp = text.partition("\t")
-    return name, name == _DEV_NULL or _is_epoch(stamp)
-
-
-def _is_epoch(stamp: str) -> bool:
-    """Whether a ``diff -u`` timestamp is the Unix epoch, which ``diff -N`` gives absent files."""
-    match = _STAMP_RE.match(stamp)
-    if match is None or match[1] not in ("1970-01-01", "1969-12-31"):
-        return False
-    hour, minute, second, sign, off_hour, off_minute = match.groups()[1:]
-    local = int(hour) * 3600 + int(minute) * 60 + int(second)
-    if match[1] == "1969-12-31":
-        local -= 86400
-    offset = int(off_hour) * 3600 + int(off_minute) * 60
-    return local == (offset if sign == "+" else -offset)
-
-
-def _header_name(text: str) -> str:
-    """The name after `rename from` and the like: the rest of the line, maybe quoted."""
-    if text.startswith('"') and (quoted := _unquote(text)) is not None:
-        return quoted[0]
-    return text
-
-
-def _plain_names(old: str, new: str) -> tuple[str, str]:
-    """Names of a patch without `diff --git`: drop a/ b/ or a differing first directory."""
-    if _DEV_NULL in (old, new):
-        return old.removeprefix("a/"), new.removeprefix("b/")
-    stripped_old, stripped_new, pair = _strip_pair(old, new)
-    if pair is not None:
-        return stripped_old, stripped_new
-    old_dir, _, old_rest = old.partition("/")
-    new_dir, _, new_rest = new.partition("/")
-    if old_rest and old_rest == new_rest and old_dir != new_dir:
-        return old_rest, new_rest
-    return old, new
-
-
 class _FileBuilder:
     """What is known so far about one file of the diff."""
 
@@ -614,9 +195,9 @@ class _FileBuilder:
         "similarity",
     )
 
-    def __init__(self, item: _Item, git: bool, reader: _HunkReader | None) -> None:
+    def __init__(self, item: _Item, git: bool, read: _Read | None) -> None:
         self.lineno = item[0]
-        self.offset = item[2] if reader is not None else None
+        self.offset = item[2] if read is not None else None
         self.git = git
         self.git_names: tuple[str, str] | None = None
         self.prefixes: tuple[str, str] | None = None
@@ -634,7 +215,7 @@ class _FileBuilder:
         self.index_mode: str | None = None
         self.similarity: int | None = None
         self.is_binary = False
-        self.hunks: list[Hunk] | _FileHunks = [] if reader is None else _FileHunks(reader)
+        self.hunks: HunkStore = MemoryHunks() if read is None else FileHunks(read)
 
     def header(self, line: str) -> str | None:
         """Apply one extended header line; None if it is not one, else an error or ''."""
@@ -659,13 +240,13 @@ class _FileBuilder:
         elif key == "deleted file mode":
             self.deleted, self.old_mode = True, value
         elif key in ("rename from", "rename old"):
-            self.rename_from = _header_name(value)
+            self.rename_from = header_name(value)
         elif key in ("rename to", "rename new"):
-            self.rename_to = _header_name(value)
+            self.rename_to = header_name(value)
         elif key == "copy from":
-            self.copy_from = _header_name(value)
+            self.copy_from = header_name(value)
         elif key == "copy to":
-            self.copy_to = _header_name(value)
+            self.copy_to = header_name(value)
         elif key == "similarity index":
             digits = value.removesuffix("%")
             if not (digits.isascii() and digits.isdigit() and len(digits) <= 3):
@@ -680,9 +261,9 @@ class _FileBuilder:
 
     def sides(self, minus: str, plus: str) -> None:
         """Record the names of a `---`/`+++` pair (or a binary files line)."""
-        (old, old_absent), (new, new_absent) = _side_name(minus), _side_name(plus)
+        (old, old_absent), (new, new_absent) = side_name(minus), side_name(plus)
         if not self.git:
-            old, new = _plain_names(old, new)
+            old, new = plain_names(old, new)
         else:
             # Unsplittable `diff --git` names: assume the default prefixes.
             a, b = self.prefixes or (("a/", "b/") if self.git_names is None else ("", ""))
@@ -727,7 +308,7 @@ class _FileBuilder:
             old_path=old,
             new_path=new,
             status=status,
-            hunks=tuple(self.hunks) if isinstance(self.hunks, list) else self.hunks,
+            hunks=self.hunks,
             is_binary=self.is_binary,
             old_mode=old_mode,
             new_mode=new_mode,
@@ -741,11 +322,12 @@ _Item = tuple[int, str, int]  # line number, text, byte offset (0 when not track
 
 
 class _Parser:
-    """A line-driven state machine; hunk bodies are read by a tight inner loop. With a
-    `reader`, hunks are recorded compactly (see `_FileHunks`) instead of keeping their lines."""
+    """A line-driven state machine; hunk bodies are read by a tight inner loop. Given `read`
+    (how a hunk's text is read back from the diff file), hunks are stored as `FileHunks`,
+    else as `MemoryHunks`."""
 
-    def __init__(self, reader: _HunkReader | None = None) -> None:
-        self.reader = reader
+    def __init__(self, read: _Read | None = None) -> None:
+        self.read = read
         self.files: list[FileDiff] = []
         self.errors: list[str] = []
         self.dropped_errors = 0
@@ -781,7 +363,7 @@ class _Parser:
 
     def new_file(self, item: _Item, git: bool) -> _FileBuilder:
         self.finish_file()
-        builder = self.file = _FileBuilder(item, git, self.reader)
+        builder = self.file = _FileBuilder(item, git, self.read)
         return builder
 
     def line(self, item: _Item, it: Iterator[_Item]) -> _Item | None:
@@ -830,7 +412,7 @@ class _Parser:
 
     def start_git(self, item: _Item, rest: str) -> None:
         builder = self.new_file(item, git=True)
-        names = _git_names(rest)
+        names = git_names(rest)
         if names is not None and names[0] and names[1]:  # a cut-off header names no file
             builder.git_names = names[0], names[1]
             builder.prefixes = names[2]
@@ -870,22 +452,13 @@ class _Parser:
             int(g) if g is not None else 1 for g in match.groups()[:4]
         )
         hunks = builder.hunks
-        if not isinstance(hunks, list):
-            hunks.begin(new_start)
+        hunks.begin(new_start)
         lines, ahead, overflow, last = self.hunk_lines(
-            item[0],
-            it,
-            old_start,
-            old_count,
-            new_start,
-            new_count,
-            None if isinstance(hunks, list) else hunks,
+            item[0], it, old_start, old_count, new_start, new_count, hunks
         )
-        if isinstance(hunks, list):
-            hunks.append(Hunk(old_start, old_count, new_start, new_count, match[5], tuple(lines)))
-        else:
-            end = (last or item)[2] + _byte_length((last or item)[1]) + 1
-            hunks.record((old_start, old_count, new_start, new_count), item[2], end)
+        end = (last or item)[2] + _byte_length((last or item)[1]) + 1
+        numbers = (old_start, old_count, new_start, new_count)
+        hunks.finish(numbers, match[5], tuple(lines), (item[2], end))
         self.state = _QUIET if overflow else _AFTER
         return ahead
 
@@ -897,12 +470,14 @@ class _Parser:
         old_left: int,
         new_no: int,
         new_left: int,
-        index: _FileHunks | None,
+        store: HunkStore,
     ) -> tuple[list[DiffLine], _Item | None, bool, _Item | None]:
-        """A hunk's lines (none when recording into `index`), the line read after them, whether
-        the hunk had too many lines, and the hunk's last line."""
+        """A hunk's lines (or, when `store` keeps none, each added and deleted line recorded
+        into it); the line read after them, whether the hunk had too many lines, and the
+        hunk's last line."""
         lines: list[DiffLine] = []
         append = lines.append
+        keep, add, delete = store.keeps_lines, store.add, store.delete
         number = self.numbers.setdefault
         counts = old_left, new_left
         last: _Item | None = None
@@ -911,12 +486,12 @@ class _Parser:
             for item in it:
                 raw = item[1]
                 kind = raw[:1]
-                if index is None:
+                if keep:
                     crlf = raw.endswith("\r")
                     text = raw[1:-1] if crlf else raw[1:]
                 blank = kind != " " and raw in ("", "\r")
                 if (kind == " " or blank) and old_left and new_left:
-                    if index is None:
+                    if keep:
                         o, n = number(old_no, old_no), number(new_no, new_no)
                         append(DiffLine("context", text, o, n, False, crlf))
                     old_no, new_no, old_left, new_left = (
@@ -926,16 +501,16 @@ class _Parser:
                         new_left - 1,
                     )
                 elif kind == "+" and new_left:
-                    if index is None:
+                    if keep:
                         append(DiffLine("added", text, None, number(new_no, new_no), False, crlf))
                     else:
-                        index.add(new_no)
+                        add(new_no)
                     new_no, new_left = new_no + 1, new_left - 1
                 elif kind == "-" and old_left:
-                    if index is None:
+                    if keep:
                         append(DiffLine("deleted", text, number(old_no, old_no), None, False, crlf))
                     else:
-                        index.deleted += 1
+                        delete()
                     old_no, old_left = old_no + 1, old_left - 1
                 elif kind == "\\":
                     self.no_newline(item[0], lines, counts != (old_left, new_left))
