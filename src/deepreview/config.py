@@ -100,11 +100,12 @@ class Config(BaseModel):
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
 
     def agent_config(self, name: str) -> AgentConfig:
-        """The settings of agent `name` (defaults when not configured)."""
-        cfg = self.agent.get(name)
-        if cfg is None:
-            return AgentConfig(timeout_s=self.default_timeout_s)
-        return cfg
+        """The settings of agent `name`: its table, with `default_timeout_s` unless the table
+        sets `timeout_s` (defaults when not configured)."""
+        cfg = self.agent.get(name, AgentConfig())
+        if "timeout_s" in cfg.model_fields_set:
+            return cfg
+        return cfg.model_copy(update={"timeout_s": self.default_timeout_s})
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

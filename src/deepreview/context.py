@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from deepreview.config import VerifyConfig
 from deepreview.diff import Diff, DiffSource
+from deepreview.runtime import Runtime
 from deepreview.schema import DeclinedFinding, ReportTarget
 from deepreview.source.since import SinceLastReview
 
@@ -36,7 +37,7 @@ class ReviewContext:
     target: ReportTarget
     base_sha: str | None
     run_dir: Path
-    env: Mapping[str, str] = field(default_factory=dict)
+    runtime: Runtime
     prior_findings: tuple[PriorRoundFinding, ...] = ()
     declined: tuple[DeclinedFinding, ...] = ()
     untrusted_text: str = ""
@@ -45,6 +46,11 @@ class ReviewContext:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     ai_done: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
     """Set by the runner once every AI agent has finished (at once when none runs)."""
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The review's environment; each agent narrows it to what it may see."""
+        return self.runtime.environ
 
     @property
     def diff_source(self) -> DiffSource:

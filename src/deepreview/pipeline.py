@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deepreview.agents.base import Agent, current_environment
+from deepreview.agents.base import Agent
 from deepreview.agents.cached import CachedAgent
 from deepreview.agents.pricing import cost_usd
 from deepreview.agents.select import select_agents
@@ -37,6 +37,7 @@ from deepreview.output import check_output_dir, reports_in, write_index, write_n
 from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
+from deepreview.runtime import Runtime
 from deepreview.schema import AgentRun, DeclinedFinding, PullRequest, Report, ReportTarget
 from deepreview.source.changes import TreeState, changed_paths, describe, tree_state
 from deepreview.source.git import (
@@ -96,7 +97,8 @@ class ReviewOptions:
     config_path: Path | None = None
     output_dir: Path | None = None
     formats: Sequence[str] = ("md", "json")
-    environ: Mapping[str, str] | None = None
+    environ: Mapping[str, str] = field(kw_only=True)
+    """The environment agents, tools and forges are given (the CLI passes the process's)."""
     use_cache: bool = True
     keep_history: bool = True
     include: Sequence[str] = ()
@@ -352,7 +354,8 @@ def _with_verify(config: Config, options: ReviewOptions) -> Config:
 
 async def review_async(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
     """Run a whole review and write its report."""
-    environ = dict(options.environ) if options.environ is not None else current_environment()
+    runtime = Runtime.from_environ(options.environ)
+    environ = runtime.environ
     redactor = Redactor.from_environment(environ)
     repo = find_repo_root(options.cwd)
     config = _with_verify(options.config or load_config(repo, options.config_path), options)
@@ -414,7 +417,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 target=target,
                 base_sha=resolved.base_sha,
                 run_dir=work / "agents",
-                env=environ,
+                runtime=runtime,
                 prior_findings=tuple(
                     PriorRoundFinding(p.id, p.fingerprint, p.severity, p.title, p.location)
                     for p in series.prior

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,8 +35,6 @@ class ProgressEvent:
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
-#: Set to 1 to run agents one after another (deterministic logs in tests).
-SERIAL_ENV = "DEEPREVIEW_SERIAL"
 #: Extra seconds an agent gets past its own timeout before the runner gives up on it.
 RUNNER_GRACE_S = 10.0
 #: Seconds between "still running" events for each running agent.
@@ -132,7 +129,7 @@ async def run_agents(
 ) -> list[AgentRun]:
     """Run all agents concurrently (bounded), results in the order of `agents`; while they
     run, a heartbeat event for each every `heartbeat_s`."""
-    limit = 1 if os.environ.get(SERIAL_ENV) == "1" else max(1, max_concurrency)
+    limit = 1 if ctx.runtime.serial else max(1, max_concurrency)
     semaphore = asyncio.Semaphore(limit)
     for agent in agents:
         progress(ProgressEvent(agent.name, agent.display_name(), "queued", 0.0))

@@ -21,6 +21,7 @@ from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, Finding, ReportTarget
 from deepreview.scope import Scope
 from tests import repo_factory
+from tests.runtimes import make_runtime
 
 GIT_ENV = {**os.environ, **repo_factory.GIT_ENV}
 
@@ -82,7 +83,7 @@ def change(
         target=ReportTarget(kind="range", changed_files=diff.paths),
         base_sha=base_sha,
         run_dir=tmp_path / "run",
-        env=env or {},
+        runtime=make_runtime(env),
     )
 
 

@@ -26,6 +26,7 @@ from deepreview.diff import parse_diff_file
 from deepreview.prompt import review_json_schema
 from deepreview.schema import AgentRun, ReportTarget, Usage
 from tests.repo_factory import commit, git, make_repo
+from tests.runtimes import make_runtime
 from tests.servers import LoopbackServer, Recorded, Reply
 
 KEY = "sk-test-0123456789abcdefSECRET"
@@ -147,7 +148,7 @@ def make_ctx(tmp_path: Path, env: dict[str, str], files: dict[str, str | bytes])
         target=ReportTarget(kind="range", base=base, head_sha=head),
         base_sha=base,
         run_dir=tmp_path / "run",
-        env=env,
+        runtime=make_runtime(env),
     )
 
 

@@ -24,6 +24,7 @@ from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, ReportTarget
 from tests.conftest import FAKES_DIR
 from tests.repo_factory import commit, git, make_repo
+from tests.runtimes import make_runtime
 
 APP_BEFORE = "def total(items):\n    return sum(i.price for i in items)\n"
 APP_AFTER = (
@@ -100,13 +101,14 @@ def ctx(
         target=ReportTarget(kind="range", changed_files=["app.py"]),
         base_sha=base,
         run_dir=tmp_path / "run",
-        env=env,
+        runtime=make_runtime(env),
     )
 
 
 def run(agent: CliAgent, ctx: ReviewContext, **env: str) -> AgentRun:
     """Run `agent` with extra environment variables for its fake."""
-    return asyncio.run(agent.run(replace(ctx, env={**ctx.env, **env})))
+    runtime = replace(ctx.runtime, environ={**ctx.env, **env})
+    return asyncio.run(agent.run(replace(ctx, runtime=runtime)))
 
 
 def invocation(ctx: ReviewContext, agent: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from deepreview.config import ConfigError, load_config
+from deepreview.runtime import Runtime
 
 
 def test_defaults_without_files(tmp_path: Path) -> None:
@@ -52,3 +53,22 @@ def test_negative_timeout_rejected(tmp_path: Path) -> None:
     path.write_text("default_timeout_s = -1\n")
     with pytest.raises(ConfigError, match="default_timeout_s"):
         load_config(None, path)
+
+
+def test_an_agent_table_without_a_timeout_gets_the_default_timeout(tmp_path: Path) -> None:
+    (tmp_path / "deepreview.toml").write_text(
+        'default_timeout_s = 120\n[agent.claude]\nmodel = "claude-opus-4-6"\n'
+        "[agent.codex]\ntimeout_s = 30\n"
+    )
+    cfg = load_config(tmp_path)
+    claude = cfg.agent_config("claude")
+    assert (claude.model, claude.timeout_s) == ("claude-opus-4-6", 120)
+    assert cfg.agent_config("codex").timeout_s == 30  # its own timeout wins
+    assert cfg.agent_config("gemini").timeout_s == 120
+
+
+def test_runtime_is_read_from_the_environment_mapping(tmp_path: Path) -> None:
+    env = {"DEEPREVIEW_SERIAL": "1", "DEEPREVIEW_CACHE_DIR": str(tmp_path), "PATH": "/x"}
+    runtime = Runtime.from_environ(env)
+    assert (runtime.serial, runtime.cache_dir, runtime.environ) == (True, tmp_path, env)
+    assert Runtime.from_environ({"DEEPREVIEW_SERIAL": "0"}).serial is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 import deepreview
@@ -37,3 +38,23 @@ def test_consolidate_reviews_from_the_library() -> None:
     )
     assert [f.agents for f in report.findings] == [["Claude Opus 4.6", "Codex GPT 5.4"]]
     assert report.verdict.decision == "Merge with fixes"
+
+
+def test_review_uses_the_config_environment_and_progress_it_is_given(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    git(repo, "checkout", "-q", "-b", "feat")
+    commit(repo, {"notes.py": "# TODO: remove before release\nX = 1\n"}, "Add notes")
+    (repo / "deepreview.toml").write_text('agents = ["ruff"]\n')  # the passed config wins
+    config = deepreview.Config(agents=["scan"], output_dir="elsewhere")
+    events: list[str] = []
+    result = deepreview.review(
+        repo,
+        config=config,
+        environ={"PATH": os.environ["PATH"], "DEEPREVIEW_CACHE_DIR": str(tmp_path / "c")},
+        progress=lambda event: events.append(f"{event.agent}:{event.state}"),
+        keep_history=False,
+    )
+    assert [run.agent for run in result.report.runs] == ["scan"]
+    assert result.paths["md"].parent == repo / "elsewhere"
+    assert events[0] == "scan:queued" and events[-1] == "scan:ok"
+    assert not (repo / ".deepreview" / "deepreview.db").exists()

@@ -18,9 +18,10 @@ from deepreview.context import ReviewContext
 from deepreview.diff import Diff
 from deepreview.runner import ProgressEvent, run_agents
 from deepreview.schema import AgentReview, AgentRun, Finding, ReportTarget
+from tests.runtimes import make_runtime
 
 
-def _ctx(tmp_path: Path) -> ReviewContext:
+def _ctx(tmp_path: Path, *, serial: bool = False) -> ReviewContext:
     return ReviewContext(
         repo_root=tmp_path,
         worktree=tmp_path,
@@ -28,6 +29,7 @@ def _ctx(tmp_path: Path) -> ReviewContext:
         target=ReportTarget(kind="range"),
         base_sha=None,
         run_dir=tmp_path / "runs",
+        runtime=make_runtime(serial=serial),
     )
 
 
@@ -84,10 +86,10 @@ def test_agents_run_concurrently_and_in_order(tmp_path: Path) -> None:
     assert [e.findings for e in events if e.state == "ok"] == [1, 1, 1]
 
 
-def test_serial_env_forces_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEEPREVIEW_SERIAL", "1")
+def test_serial_runtime_forces_one_at_a_time(tmp_path: Path) -> None:
     agents = [SleepAgent(0.3), SleepAgent(0.3)]
-    asyncio.run(run_agents(agents, _ctx(tmp_path), max_concurrency=8, progress=lambda e: None))
+    ctx = _ctx(tmp_path, serial=True)
+    asyncio.run(run_agents(agents, ctx, max_concurrency=8, progress=lambda e: None))
     first, second = (a.span for a in agents)
     assert first is not None and second is not None
     assert first[1] <= second[0]  # the second started after the first ended

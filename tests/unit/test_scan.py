@@ -12,6 +12,7 @@ from deepreview.context import ReviewContext
 from deepreview.diff import parse_diff_file
 from deepreview.schema import AgentRun, Commit, Finding, Location, ReportTarget
 from tests import repo_factory
+from tests.runtimes import make_runtime
 
 GIT_ENV = {**os.environ, **repo_factory.GIT_ENV}
 # Built at run time so that this file holds no literal credential.
@@ -59,6 +60,7 @@ def context(repo: Path, base: str) -> ReviewContext:
         target=target,
         base_sha=base,
         run_dir=repo.parent / "run",
+        runtime=make_runtime(),
     )
 
 

@@ -27,7 +27,6 @@ from deepreview.agents.base import (
     AgentKind,
     Availability,
     agent_environment,
-    current_environment,
 )
 from deepreview.agents.process import ProcessResult, run_process
 from deepreview.agents.scan_files import is_test_path
@@ -214,7 +213,7 @@ class AnalyzerAgent(AgentBase):
         files = self.changed_files(ctx)
         if not files:
             return finish("skipped", f"no changed {self.language} files")
-        env = agent_environment(ctx.env or current_environment(), extra=self.config.env)
+        env = agent_environment(ctx.env, extra=self.config.env)
         argv = [*self.command(), *self.arguments(ctx.worktree), *self.config.extra_args]
         try:
             probe = await self._run(ctx, env, [*self.command(), "--version"], "version")

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from deepreview.agents.base import AgentBase, AgentKind, Availability, current_environment
+from deepreview.agents.base import AgentBase, AgentKind, Availability
 from deepreview.agents.http import ApiError, RetryPolicy, post_json, redact
 from deepreview.agents.naming import display_name_for_model
 from deepreview.agents.pricing import cost_usd
@@ -171,12 +171,12 @@ class ApiAgent(AgentBase):
         try:
             return await self._run(ctx, started, clock)
         except Exception as exc:  # a broken request must not lose the other agents' work
-            key = self.api_key(ctx.env or current_environment())
+            key = self.api_key(ctx.env)
             reason = redact(f"{type(exc).__name__}: {exc}", (key,) if key else ())[:120]
             return self._record(started, clock, "failed", reason)
 
     async def _run(self, ctx: ReviewContext, started: datetime, clock: float) -> AgentRun:
-        environ = ctx.env or current_environment()
+        environ = ctx.env
         key = self.api_key(environ)
         base_url = self.base_url(environ)
         model = self.model

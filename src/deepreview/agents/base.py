@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -147,8 +146,3 @@ def agent_environment(
     if extra:
         env.update(extra)
     return env
-
-
-def current_environment() -> dict[str, str]:
-    """A copy of this process's environment."""
-    return dict(os.environ)

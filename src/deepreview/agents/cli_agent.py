@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from deepreview.agents.base import AgentBase, AgentKind, agent_environment, current_environment
+from deepreview.agents.base import AgentBase, AgentKind, agent_environment
 from deepreview.agents.naming import display_name_for_model
 from deepreview.agents.process import (
     MAX_CAPTURE_BYTES,
@@ -191,7 +191,7 @@ class CliAgent(AgentBase):
         refused = refused_args(self.config.extra_args, self.refused_flags)
         if refused:
             return self._failed(started, f"refused extra_args: {' '.join(refused)}")
-        env = self.environment(ctx.env or current_environment())
+        env = self.environment(ctx.env)
         assert self.binary is not None
         executable = shutil.which(self.binary, path=env.get("PATH"))
         if executable is None:
@@ -326,7 +326,7 @@ class CliAgent(AgentBase):
         runs); None when it cannot be told."""
         if executable in CliAgent._versions:
             return CliAgent._versions[executable]
-        found, known = known_version(executable)
+        found, known = known_version(executable, ctx.runtime.cache_dir)
         if found:
             CliAgent._versions[executable] = known
             return known
@@ -348,5 +348,5 @@ class CliAgent(AgentBase):
             version = match.group(0) if match else None
         CliAgent._versions[executable] = version
         if result.returncode is not None:
-            remember_version(executable, version)
+            remember_version(executable, version, ctx.runtime.cache_dir)
         return version

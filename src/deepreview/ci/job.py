@@ -70,7 +70,7 @@ def run_ci(
 ) -> CIResult:
     """Review `job`'s request with `options` (its target is set here), then publish and write
     the job summary and outputs."""
-    environ: Mapping[str, str] = options.environ or {}
+    environ = options.environ
     redactor = Redactor.from_environment(environ)
     host = open_host(job, environ)
     try:

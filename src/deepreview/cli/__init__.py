@@ -140,6 +140,7 @@ def review_cmd(
             config_path=config_path,
             output_dir=output_dir,
             formats=fmts,
+            environ=dict(os.environ),
             use_cache=not no_cache,
             include=include,
             exclude=exclude,
