@@ -1,7 +1,8 @@
-"""Keep secrets out of reports, logs and caches.
+"""Keep secrets out of reports, logs and caches: the one place that masks them.
 
 Two nets: the values of credential-like environment variables, and well-known token shapes
-(which also catch a key an agent quotes from the reviewed code).
+(which also catch a key an agent quotes from the reviewed code). `mask` is how every masked
+value looks; the scan agent shows found secrets with it too.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from deepreview.agents.base import is_secret_name
-
 MIN_SECRET_LEN = 8
+
+#: Environment variables that hold credentials. They are removed from every agent's
+#: environment and handed back only to the agent that declares it needs them.
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|AUTH|PAT)(?:_|$)",
+    re.IGNORECASE,
+)
 
 #: Well-known credential formats, by kind. Used to mask text and, by `scan`, to find secrets.
 KNOWN_TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -42,17 +48,31 @@ TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = (
 M = TypeVar("M", bound=BaseModel)
 
 
-def mask(secret: str) -> str:
-    """A secret shown safely: its first four characters and an ellipsis."""
-    return f"{secret[:4]}…[redacted]"
+def is_secret_name(name: str) -> bool:
+    """Whether an environment variable name looks like a credential."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def mask(secret: str, label: str = "[redacted]") -> str:
+    """A secret shown safely: its first four characters, an ellipsis and `label`."""
+    return f"{secret[:4]}…{label}"
 
 
 class Redactor:
-    """Replaces known secret values and token shapes in text."""
+    """Replaces known secret values (with `[redacted]`) and, unless `tokens` is false, token
+    shapes (with their `mask`) in text."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        values = sorted({s for s in secrets if len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
+    def __init__(
+        self, secrets: Iterable[str] = (), *, tokens: bool = True, min_length: int = MIN_SECRET_LEN
+    ) -> None:
+        values = sorted({s for s in secrets if len(s) >= min_length}, key=len, reverse=True)
         self._literal = re.compile("|".join(re.escape(v) for v in values)) if values else None
+        self._patterns = TOKEN_PATTERNS if tokens else ()
+
+    @classmethod
+    def for_keys(cls, keys: Iterable[str | None], *, tokens: bool = True) -> Redactor:
+        """A redactor for credentials known to be secrets (an API key), however short."""
+        return cls((k for k in keys if k), tokens=tokens, min_length=1)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Redactor:
@@ -63,7 +83,7 @@ class Redactor:
         """`text` with secrets masked."""
         if self._literal is not None:
             text = self._literal.sub("[redacted]", text)
-        for pat in TOKEN_PATTERNS:
+        for pat in self._patterns:
             text = pat.sub(lambda m: mask(m.group(0)), text)
         return text
 

@@ -41,26 +41,6 @@ RUNNER_GRACE_S = 10.0
 HEARTBEAT_S = 30.0
 
 
-def _failed_run(
-    agent: Agent,
-    status: Literal["failed", "timeout"],
-    reason: str,
-    started: datetime,
-    elapsed: float,
-) -> AgentRun:
-    return AgentRun(
-        agent=agent.name,
-        display_name=agent.display_name(),
-        kind=agent.kind,
-        model=agent.config.model,
-        effort=agent.config.effort,
-        status=status,
-        reason=reason,
-        started_at=started,
-        duration_s=round(elapsed, 3),
-    )
-
-
 async def run_agent(agent: Agent, ctx: ReviewContext, progress: ProgressCallback) -> AgentRun:
     """Run one agent under its timeout; exceptions become a failed AgentRun."""
     started = datetime.now(UTC)
@@ -70,16 +50,15 @@ async def run_agent(agent: Agent, ctx: ReviewContext, progress: ProgressCallback
     try:
         run = await asyncio.wait_for(agent.run(ctx), agent.config.timeout_s + RUNNER_GRACE_S)
     except TimeoutError:
-        run = _failed_run(
-            agent,
-            "timeout",
-            f"timeout after {agent.config.timeout_s:g} s",
-            started,
-            time.monotonic() - t0,
+        reason = f"timeout after {agent.config.timeout_s:g} s"
+        run = AgentRun.failure(
+            agent, "timeout", reason, started_at=started, duration_s=time.monotonic() - t0
         )
     except Exception as exc:  # one agent must never sink the review
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-        run = _failed_run(agent, "failed", reason, started, time.monotonic() - t0)
+        run = AgentRun.failure(
+            agent, "failed", reason, started_at=started, duration_s=time.monotonic() - t0
+        )
     findings = len(run.review.findings) if run.review else None
     state: AgentState = "cached" if run.cached else run.status
     progress(ProgressEvent(name, display, state, time.monotonic() - t0, findings, run.reason))

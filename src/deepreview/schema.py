@@ -7,7 +7,7 @@ Both are exported as JSON Schema by `deepreview schema`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -190,6 +190,29 @@ class Usage(Model):
     reasoning_tokens: int = 0
 
 
+class _AgentSettings(Protocol):
+    @property
+    def model(self) -> str | None: ...
+
+    @property
+    def effort(self) -> str | None: ...
+
+
+class RunOwner(Protocol):
+    """What a run records of the agent it belongs to (every `Agent` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> Literal["ai", "analyzer", "builtin"]: ...
+
+    @property
+    def config(self) -> _AgentSettings: ...
+
+    def display_name(self) -> str: ...
+
+
 class AgentRun(Model):
     """The outcome of running one agent: always produced, even on failure."""
 
@@ -215,6 +238,35 @@ class AgentRun(Model):
     verification: Verification | None = Field(
         default=None, description="What the `verify` reviewer executed (only that agent)."
     )
+
+    @classmethod
+    def failure(
+        cls,
+        agent: RunOwner,
+        status: Literal["failed", "timeout", "skipped"],
+        reason: str,
+        /,
+        *,
+        started_at: datetime | None = None,
+        duration_s: float = 0.0,
+        **fields: Any,
+    ) -> AgentRun:
+        """A run of `agent` without a review, and why; `fields` add to (or override) the
+        agent's name, display name, kind, configured model and effort."""
+        return cls.model_validate(
+            {
+                "agent": agent.name,
+                "display_name": agent.display_name(),
+                "kind": agent.kind,
+                "model": agent.config.model,
+                "effort": agent.config.effort,
+                "status": status,
+                "reason": reason,
+                "started_at": started_at,
+                "duration_s": round(duration_s, 3),
+                **fields,
+            }
+        )
 
 
 # --------------------------------------------------------------------------- report

@@ -246,7 +246,7 @@ def test_401_is_not_retried_and_the_echoed_key_is_masked(
     result = run(AnthropicApiAgent(config(server)), ctx)
     assert (result.status, result.reason) == ("failed", "401 authentication failed")
     assert len(server.requests) == 1
-    assert "server said: invalid x-api-key: ***" in result.notes
+    assert "server said: invalid x-api-key: [redacted]" in result.notes
 
 
 def test_x_should_retry_false_stops_retries(server: LoopbackServer, ctx: ReviewContext) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from deepreview.redact import Redactor
+from pathlib import Path
+
+from deepreview import redact
+from deepreview.redact import Redactor, is_secret_name
 from deepreview.schema import AgentReview, AgentRun, Finding
 
 
@@ -44,3 +47,16 @@ def test_model_redaction_reaches_nested_fields() -> None:
     clean = Redactor(["tok-ABCDEFGH-9"]).model(run)
     assert "tok-ABCDEFGH-9" not in clean.model_dump_json()
     assert clean.review is not None and clean.review.findings[0].body == "uses [redacted]"
+
+
+def test_known_keys_are_masked_however_short_and_tokens_can_be_left() -> None:
+    assert Redactor.for_keys(["abc", None]).text("key abc!") == "key [redacted]!"
+    gh = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    assert Redactor.for_keys(["k3y"], tokens=False).text(f"k3y {gh}") == f"[redacted] {gh}"
+    assert Redactor.for_keys(["k3y"]).text(gh) == "ghp_…[redacted]"
+
+
+def test_redact_depends_on_no_agent_module() -> None:
+    source = Path(redact.__file__).read_text(encoding="utf-8")
+    assert "deepreview.agents" not in source
+    assert is_secret_name("GITHUB_TOKEN") and not is_secret_name("HOME")

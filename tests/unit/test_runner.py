@@ -203,3 +203,17 @@ def test_agent_environment_strips_credentials_except_kept() -> None:
     }
     out = agent_environment(env, keep=("ANTHROPIC_API_KEY",))
     assert out == {"PATH": "/bin", "ANTHROPIC_API_KEY": "a", "HOME": "/h"}
+
+
+def test_a_run_without_a_review_records_the_agent_it_belongs_to() -> None:
+    agent = CrashAgent(AgentConfig(model="m-1", effort="high"))
+    run = AgentRun.failure(agent, "timeout", "timeout after 5 s", duration_s=1.23456, notes=["n"])
+    assert (run.agent, run.display_name, run.kind) == ("crashy", "crashy", "builtin")
+    assert (run.model, run.effort, run.status, run.reason) == (
+        "m-1",
+        "high",
+        "timeout",
+        "timeout after 5 s",
+    )
+    assert (run.duration_s, run.notes, run.review) == (1.235, ["n"], None)
+    assert AgentRun.failure(agent, "skipped", "off", agent="other", effort=None).agent == "other"

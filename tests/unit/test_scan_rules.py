@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from deepreview.agents.scan_files import is_doc_path, is_source_path, is_test_path, split_comment
-from deepreview.agents.scan_secrets import find_secrets, redact, secret_findings, shannon_entropy
+from deepreview.agents.scan_secrets import find_secrets, secret_findings, shannon_entropy
 from deepreview.diff import parse_diff
+from deepreview.redact import mask
 
 # Token-shaped values are assembled at run time so that this file holds no literal credential.
 GITHUB = "gh" + "p_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -72,7 +73,7 @@ def test_unquoted_values_count_only_in_config_files() -> None:
 def test_entropy_and_redaction() -> None:
     assert shannon_entropy("aaaa") == 0.0
     assert shannon_entropy("abcd") == 2.0
-    assert redact("AKIAABCDEFGH") == "AKIA…"
+    assert mask("AKIAABCDEFGH", "") == "AKIA…"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from deepreview.agents.base import (
     AgentBase,
@@ -42,7 +42,6 @@ from deepreview.schema import (
     CoverageEntry,
     Finding,
     Location,
-    RunStatus,
     Severity,
 )
 from deepreview.scope import place
@@ -195,44 +194,45 @@ class AnalyzerAgent(AgentBase):
         started = datetime.now(UTC)
         t0 = time.monotonic()
 
-        def finish(status: RunStatus, reason: str | None = None, **fields: object) -> AgentRun:
-            return AgentRun.model_validate(
-                {
-                    "agent": self.name,
-                    "display_name": self.display_name(),
-                    "kind": self.kind,
-                    "version": self.version,
-                    "status": status,
-                    "reason": reason,
-                    "started_at": started,
-                    "duration_s": round(time.monotonic() - t0, 3),
-                    **fields,
-                }
+        def stopped(
+            status: Literal["failed", "timeout", "skipped"], reason: str, **fields: object
+        ) -> AgentRun:
+            duration = time.monotonic() - t0
+            return AgentRun.failure(
+                self,
+                status,
+                reason,
+                started_at=started,
+                duration_s=duration,
+                version=self.version,
+                **fields,
             )
 
         files = self.changed_files(ctx)
         if not files:
-            return finish("skipped", f"no changed {self.language} files")
+            return stopped("skipped", f"no changed {self.language} files")
         env = agent_environment(ctx.env, extra=self.config.env)
         argv = [*self.command(), *self.arguments(ctx.worktree), *self.config.extra_args]
         try:
             probe = await self._run(ctx, env, [*self.command(), "--version"], "version")
             if probe.returncode != 0:
-                return finish("failed", f"`{self.name} --version` failed: {_last_line(probe)}")
+                return stopped("failed", f"`{self.name} --version` failed: {_last_line(probe)}")
             self.version = _version_in(probe.stdout.decode(errors="replace"))
             result = await self._run(ctx, env, [*argv, "--", *files], "check")
         except OSError as exc:
-            return finish("failed", f"could not run {self.name}: {exc}")
+            return stopped("failed", f"could not run {self.name}: {exc}")
         raw = redact_text("", result.stdout.decode("utf-8", errors="replace"))
         if result.timed_out:
-            return finish("timeout", f"no result after {self.config.timeout_s:g} s", raw_output=raw)
+            return stopped(
+                "timeout", f"no result after {self.config.timeout_s:g} s", raw_output=raw
+            )
         if result.returncode not in self.ok_returncodes:
             reason = f"{self.name} exited with code {result.returncode}: {_last_line(result)}"
-            return finish("failed", reason, raw_output=raw)
+            return stopped("failed", reason, raw_output=raw)
         try:
             output = self.parse(raw)
         except ToolOutputError as exc:
-            return finish("failed", f"unreadable {self.name} output: {exc}", raw_output=raw)
+            return stopped("failed", f"unreadable {self.name} output: {exc}", raw_output=raw)
         tree = DirectoryTree(ctx.worktree)
         findings = number_findings(
             redact_finding(self._finding(ctx, tree, issue)) for issue in output.issues
@@ -245,7 +245,19 @@ class AnalyzerAgent(AgentBase):
         notes = list(output.notes)
         if result.stderr.strip():
             notes.append(f"stderr: {_last_line(result)}")
-        return finish("ok", raw_output=raw, review=review, files_read=files, notes=notes)
+        return AgentRun(
+            agent=self.name,
+            display_name=self.display_name(),
+            kind=self.kind,
+            version=self.version,
+            status="ok",
+            started_at=started,
+            duration_s=round(time.monotonic() - t0, 3),
+            raw_output=raw,
+            review=review,
+            files_read=files,
+            notes=notes,
+        )
 
     async def _run(
         self, ctx: ReviewContext, env: Mapping[str, str], argv: list[str], step: str

@@ -13,18 +13,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 
 from deepreview.agents.base import AgentBase, AgentKind, Availability
-from deepreview.agents.http import ApiError, RetryPolicy, post_json, redact
+from deepreview.agents.http import ApiError, RetryPolicy, post_json
 from deepreview.agents.naming import display_name_for_model
 from deepreview.agents.pricing import cost_usd
 from deepreview.context import ReviewContext
 from deepreview.parse import parse_review
 from deepreview.prompt import Prompt, build_prompt
-from deepreview.schema import AgentReview, AgentRun, RunStatus, Usage
+from deepreview.redact import Redactor
+from deepreview.schema import AgentReview, AgentRun, Usage
 
 __all__ = ["ApiAgent", "ApiAnswer", "ApiRequest", "MalformedResponseError"]
 
@@ -144,25 +145,18 @@ class ApiAgent(AgentBase):
         """The answer in a 2xx response body; raises MalformedResponseError when it has none."""
         raise NotImplementedError
 
-    def _record(
+    def _failed(
         self,
         started: datetime,
         clock: float,
-        status: RunStatus,
-        reason: str | None = None,
+        status: Literal["failed", "timeout", "skipped"],
+        reason: str,
         **fields: Any,
     ) -> AgentRun:
         fields.setdefault("model", self.model)
-        return AgentRun(
-            agent=self.name,
-            display_name=self.display_name(),
-            kind="ai",
-            effort=self.config.effort,
-            status=status,
-            reason=reason,
-            started_at=started,
-            duration_s=time.monotonic() - clock,
-            **fields,
+        duration = time.monotonic() - clock
+        return AgentRun.failure(
+            self, status, reason, started_at=started, duration_s=duration, **fields
         )
 
     async def run(self, ctx: ReviewContext) -> AgentRun:
@@ -172,8 +166,8 @@ class ApiAgent(AgentBase):
             return await self._run(ctx, started, clock)
         except Exception as exc:  # a broken request must not lose the other agents' work
             key = self.api_key(ctx.env)
-            reason = redact(f"{type(exc).__name__}: {exc}", (key,) if key else ())[:120]
-            return self._record(started, clock, "failed", reason)
+            reason = Redactor.for_keys((key,)).text(f"{type(exc).__name__}: {exc}")[:120]
+            return self._failed(started, clock, "failed", reason)
 
     async def _run(self, ctx: ReviewContext, started: datetime, clock: float) -> AgentRun:
         environ = ctx.env
@@ -182,7 +176,7 @@ class ApiAgent(AgentBase):
         model = self.model
         if (self.key_required and key is None) or base_url is None or model is None:
             reason = self.availability(environ).reason or "not configured"
-            return self._record(started, clock, "skipped", reason)
+            return self._failed(started, clock, "skipped", reason)
         budget = self.config.max_prompt_tokens or self.default_prompt_tokens
         prompt = build_prompt(ctx, include_content=True, budget_tokens=budget)
         notes: list[str] = []
@@ -210,8 +204,8 @@ class ApiAgent(AgentBase):
                 notes.append(f"gave up after {err.attempts} attempts")
             if err.detail:
                 notes.append(f"server said: {err.detail}")
-            status: RunStatus = "timeout" if err.timed_out else "failed"
-            return self._record(started, clock, status, err.reason, notes=notes)
+            status: Literal["failed", "timeout"] = "timeout" if err.timed_out else "failed"
+            return self._failed(started, clock, status, err.reason, notes=notes)
         if response.retried_statuses:
             after = ", ".join(str(s) for s in response.retried_statuses)
             notes.append(
@@ -221,8 +215,8 @@ class ApiAgent(AgentBase):
         try:
             answer = self.read_answer(response.body)
         except MalformedResponseError as exc:
-            notes.append(redact(str(exc), secrets)[:300])
-            return self._record(started, clock, "failed", "malformed API response", notes=notes)
+            notes.append(Redactor.for_keys(secrets).text(str(exc))[:300])
+            return self._failed(started, clock, "failed", "malformed API response", notes=notes)
         run_model = answer.model or model
         fields: dict[str, Any] = {
             "model": run_model,
@@ -231,16 +225,26 @@ class ApiAgent(AgentBase):
             if answer.cost_usd is not None
             else cost_usd(run_model, answer.usage, {}),
             "files_read": [p for p in ctx.diff.paths if p not in prompt.omitted],
-            "raw_output": redact(answer.text, secrets, tokens=False),
+            "raw_output": Redactor.for_keys(secrets, tokens=False).text(answer.text),
             "notes": notes,
         }
         if answer.error is not None:
-            return self._record(started, clock, "failed", answer.error, **fields)
+            return self._failed(started, clock, "failed", answer.error, **fields)
         if _broken_json(answer.text):
             notes.append("the answer starts as JSON but is not valid JSON")
-            return self._record(started, clock, "failed", "unparseable answer", **fields)
+            return self._failed(started, clock, "failed", "unparseable answer", **fields)
         review = parse_review(fields["raw_output"])
         if not _has_content(review):
             notes.extend(review.parse_notes[:3])
-            return self._record(started, clock, "failed", "unparseable answer", **fields)
-        return self._record(started, clock, "ok", review=review, **fields)
+            return self._failed(started, clock, "failed", "unparseable answer", **fields)
+        return AgentRun(
+            agent=self.name,
+            display_name=self.display_name(),
+            kind=self.kind,
+            effort=self.config.effort,
+            status="ok",
+            started_at=started,
+            duration_s=time.monotonic() - clock,
+            review=review,
+            **fields,
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
+from deepreview.redact import is_secret_name
 from deepreview.schema import AgentRun
 
 AgentKind = Literal["ai", "analyzer", "builtin"]
@@ -32,13 +32,6 @@ BUILTIN_AGENTS: dict[str, str] = {
 }
 
 ENTRY_POINT_GROUP = "deepreview.agents"
-
-#: Environment variables that hold credentials. They are removed from every agent's
-#: environment and handed back only to the agent that declares it needs them.
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|AUTH|PAT)(?:_|$)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -131,11 +124,6 @@ def agent_class(name: str) -> type[Agent]:
             loaded: type[Agent] = ep.load()
             return loaded
     raise UnknownAgentError(name)
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether an environment variable name looks like a credential."""
-    return bool(_SECRET_NAME.search(name))
 
 
 def agent_environment(

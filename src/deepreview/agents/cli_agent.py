@@ -308,16 +308,7 @@ class CliAgent(AgentBase):
         return review.model_copy(update={"parse_notes": [*review.parse_notes, *notes]})
 
     def _failed(self, started: datetime, reason: str) -> AgentRun:
-        return AgentRun(
-            agent=self.name,
-            display_name=self.display_name(),
-            kind=self.kind,
-            model=self.config.model,
-            effort=self._effort(),
-            status="failed",
-            reason=reason,
-            started_at=started,
-        )
+        return AgentRun.failure(self, "failed", reason, started_at=started, effort=self._effort())
 
     async def _version(
         self, executable: str, env: dict[str, str], ctx: ReviewContext

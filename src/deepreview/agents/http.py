@@ -22,7 +22,6 @@ __all__ = [
     "ApiResponse",
     "RetryPolicy",
     "post_json",
-    "redact",
     "retry_wait_s",
 ]
 
@@ -85,14 +84,6 @@ class ApiError(Exception):
         self.detail = detail
         self.attempts = attempts
         self.timed_out = timed_out
-
-
-def redact(text: str, secrets: tuple[str, ...], *, tokens: bool = True) -> str:
-    """`text` with the given secrets masked, and with `tokens` any credential-looking string."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return Redactor().text(text) if tokens else text
 
 
 def _error_fields(body: Any) -> tuple[str, str]:
@@ -172,7 +163,7 @@ def _failure(
     code, message = _error_fields(body)
     label = "insufficient quota" if code == "insufficient_quota" else None
     label = label or _STATUS_REASON.get(status) or ("server error" if status >= 500 else "error")
-    detail = redact(message or response.text[:300], secrets)[:300]
+    detail = Redactor.for_keys(secrets).text(message or response.text[:300])[:300]
     return ApiError(f"{status} {label}", status=status, detail=detail, attempts=attempts)
 
 
@@ -206,11 +197,13 @@ async def post_json(
         except httpx.TimeoutException as exc:
             raise ApiError("timeout", attempts=attempt, timed_out=True) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise ApiError("invalid base URL", detail=redact(str(exc), secrets)[:300]) from exc
+            raise ApiError(
+                "invalid base URL", detail=Redactor.for_keys(secrets).text(str(exc))[:300]
+            ) from exc
         except httpx.TransportError as exc:
             error: ApiError = ApiError(
                 "connection failed",
-                detail=redact(f"{type(exc).__name__}: {exc}", secrets)[:300],
+                detail=Redactor.for_keys(secrets).text(f"{type(exc).__name__}: {exc}")[:300],
                 attempts=attempt,
             )
             wait = None

@@ -1,7 +1,7 @@
 """Likely secrets on added lines: known token formats and high-entropy values of secret names.
 
-A secret value never leaves this module unredacted: matches carry only `redact(value)` and the
-line with every secret replaced by its redacted form.
+A secret value never leaves this module unredacted: matches carry only its `redact.mask` (its
+first four characters and an ellipsis) and the line with every secret replaced by that.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from deepreview.agents.scan_files import excerpt_lang, is_test_path
 from deepreview.diff import FileDiff
-from deepreview.redact import KNOWN_TOKENS
+from deepreview.redact import KNOWN_TOKENS, mask
 from deepreview.schema import Finding, Location
 
 MIN_GENERIC_LENGTH = 16
@@ -67,11 +67,6 @@ class SecretHit:
     redacted_line: str
 
 
-def redact(value: str) -> str:
-    """The first four characters and an ellipsis."""
-    return value[:4] + "…"
-
-
 def shannon_entropy(value: str) -> float:
     """Bits per character of `value`'s character distribution."""
     counts = Counter(value)
@@ -121,9 +116,9 @@ def find_secrets(path: str, line: str) -> list[SecretHit]:
     redacted_line = line
     for _, _, start, end in sorted(found, key=lambda f: f[2], reverse=True):
         if end > start:
-            redacted_line = redacted_line[:start] + redact(line[start:end]) + redacted_line[end:]
+            redacted_line = redacted_line[:start] + mask(line[start:end], "") + redacted_line[end:]
     return [
-        SecretHit(kind, name, redact(line[s:e]) if e > s else "", redacted_line)
+        SecretHit(kind, name, mask(line[s:e], "") if e > s else "", redacted_line)
         for kind, name, s, e in sorted(found, key=lambda f: f[2])
     ]
 

@@ -90,14 +90,13 @@ def select_agents(
             continue
         if not avail.available:
             skipped.append(
-                AgentRun(
-                    agent=name,
-                    display_name=agent.display_name(),
-                    kind=agent.kind,
-                    model=agent.config.model,
-                    status="skipped",
-                    reason=avail.reason,
+                AgentRun.failure(
+                    agent,
+                    "skipped",
+                    avail.reason,
                     started_at=datetime.now(UTC),
+                    agent=name,
+                    effort=None,
                 )
             )
             continue
