@@ -165,6 +165,7 @@ def test_a_pull_request_is_not_executed_unless_asked(tmp_path: Path) -> None:
     from deepreview.context import ReviewContext
     from deepreview.diff import parse_diff
     from deepreview.schema import ReportTarget
+    from tests.runtimes import make_runtime
 
     repo = project(tmp_path)
     ctx = ReviewContext(
@@ -174,6 +175,7 @@ def test_a_pull_request_is_not_executed_unless_asked(tmp_path: Path) -> None:
         target=ReportTarget(kind="pr"),
         base_sha=None,
         run_dir=tmp_path / "run",
+        runtime=make_runtime(),
     )
     run = asyncio.run(VerifyAgent().run(ctx))
     assert (run.status, run.reason) == ("skipped", PR_OFF)
