@@ -1,4 +1,8 @@
-"""The review pipeline: target -> diff -> worktree -> agents -> consolidation -> report."""
+"""The review pipeline: runtime -> config -> agents chosen -> target -> diff -> worktree ->
+filter -> agents run -> consolidation -> rounds -> report written -> history.
+
+`review_async` runs these stages in this order; docs/architecture.md names the module of each.
+"""
 
 from __future__ import annotations
 
