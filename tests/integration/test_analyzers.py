@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -271,3 +272,14 @@ def test_missing_tools_fail_cleanly(tmp_path: Path) -> None:
     assert missing_module.reason is not None
     assert "No module named deepreview_no_such_tool" in missing_module.reason
     assert not MissingModule().availability(ctx.env).available
+
+
+def test_an_analyzer_version_is_probed_once_and_remembered(tmp_path: Path) -> None:
+    ctx = change(tmp_path, {"svc.py": BASE_PY}, {"svc.py": HEAD_PY})
+    first = run(RuffAgent(), ctx)
+    assert (ctx.run_dir / "ruff-version.stdout").is_file()
+    again = replace(ctx, run_dir=tmp_path / "run-again")
+    second = run(RuffAgent(), again)
+    assert first.version and second.version == first.version
+    assert not (again.run_dir / "ruff-version.stdout").exists()  # the same cache as the CLIs
+    assert (again.run_dir / "ruff-check.stdout").is_file()

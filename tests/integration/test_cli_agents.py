@@ -268,10 +268,8 @@ def test_version_is_remembered_across_runs_until_the_binary_changes(
     calls = tmp_path / "home" / ".cache" / "calls.txt"
     env = {"PATH": f"{bin_dir}{os.pathsep}{ctx.env['PATH']}", "FAKE_CLAUDE_CALLS": str(calls)}
     run(ClaudeAgent(), ctx, **env)
-    CliAgent._versions.clear()  # as in a new process
     assert run(ClaudeAgent(), ctx, **env).version == "2.1.240"
     assert calls.read_text().split().count("--version") == 1
-    CliAgent._versions.clear()
     os.utime(bin_dir / "claude", ns=(1, 1))  # an upgrade changes the file
     run(ClaudeAgent(), ctx, **env)
     assert calls.read_text().split().count("--version") == 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import re
+import shutil
 import sys
 import time
 import tomllib
@@ -31,6 +31,7 @@ from deepreview.agents.base import (
 from deepreview.agents.process import ProcessResult, run_process
 from deepreview.agents.scan_files import is_test_path
 from deepreview.agents.scan_secrets import redact_finding, redact_text
+from deepreview.agents.versions import probe_version
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
 from deepreview.diff import Diff
@@ -49,8 +50,6 @@ from deepreview.source.tree import DirectoryTree
 
 #: Most lines of a finding's excerpt taken from the head file.
 MAX_EXCERPT_LINES = 10
-VERSION_TIMEOUT_S = 30.0
-_VERSION = re.compile(r"\d+(?:\.\d+)+")
 
 
 class ToolOutputError(ValueError):
@@ -214,11 +213,14 @@ class AnalyzerAgent(AgentBase):
         env = agent_environment(ctx.env, extra=self.config.env)
         argv = [*self.command(), *self.arguments(ctx.worktree), *self.config.extra_args]
         try:
-            probe = await self._run(ctx, env, [*self.command(), "--version"], "version")
-            if probe.returncode != 0:
-                return stopped("failed", f"`{self.name} --version` failed: {_last_line(probe)}")
-            self.version = _version_in(probe.stdout.decode(errors="replace"))
-            result = await self._run(ctx, env, [*argv, "--", *files], "check")
+            probe = await probe_version(
+                self.command(), self.installed(env), ctx, env, f"{self.name}-version"
+            )
+            if probe.failed is not None:
+                reason = f"`{self.name} --version` failed: {_last_line(probe.failed)}"
+                return stopped("failed", reason)
+            self.version = probe.version
+            result = await self._run(ctx, env, [*argv, "--", *files])
         except OSError as exc:
             return stopped("failed", f"could not run {self.name}: {exc}")
         raw = redact_text("", result.stdout.decode("utf-8", errors="replace"))
@@ -259,18 +261,26 @@ class AnalyzerAgent(AgentBase):
             notes=notes,
         )
 
+    def installed(self, env: Mapping[str, str]) -> str:
+        """The tool's installed file, whose changes mean a new version: the module's source
+        for module tools, else the binary found on PATH."""
+        if self.module is not None:
+            spec = importlib.util.find_spec(self.module)
+            if spec is not None and spec.origin:
+                return spec.origin
+        return shutil.which(self.command()[0], path=env.get("PATH")) or self.command()[0]
+
     async def _run(
-        self, ctx: ReviewContext, env: Mapping[str, str], argv: list[str], step: str
+        self, ctx: ReviewContext, env: Mapping[str, str], argv: list[str]
     ) -> ProcessResult:
-        timeout = VERSION_TIMEOUT_S if step == "version" else self.config.timeout_s
         return await run_process(
             argv,
             cwd=ctx.worktree,
             env=env,
             stdin=None,
-            timeout_s=timeout,
+            timeout_s=self.config.timeout_s,
             capture_dir=ctx.run_dir,
-            name=f"{self.name}-{step}",
+            name=f"{self.name}-check",
         )
 
     def _finding(self, ctx: ReviewContext, tree: DirectoryTree, issue: ToolIssue) -> Finding:
@@ -300,11 +310,6 @@ def _relative(worktree: Path, path: str) -> str:
         except ValueError:
             return p.as_posix()
     return Path(p.as_posix().removeprefix("./")).as_posix()
-
-
-def _version_in(text: str) -> str | None:
-    match = _VERSION.search(text)
-    return match.group(0) if match else None
 
 
 def _last_line(result: ProcessResult) -> str:

@@ -33,15 +33,13 @@ from deepreview.agents.process import (
     run_process,
 )
 from deepreview.agents.sandbox import DEFAULT_STATE_PATHS, Confined, agent_policy, confine
-from deepreview.agents.versions import known_version, remember_version
+from deepreview.agents.versions import probe_version
 from deepreview.context import ReviewContext
 from deepreview.parse import parse_review
 from deepreview.parse.structured import review_from_json
 from deepreview.prompt import Prompt, build_prompt
 from deepreview.schema import AgentReview, AgentRun, RunStatus, Usage
 
-VERSION_TIMEOUT_S = 30.0
-_VERSION = re.compile(r"\d+(?:\.\d+)+[\w.+-]*")
 _MAX_REASON = 120
 _ERROR_LINE = re.compile(r"error|panicked|exception", re.IGNORECASE)
 
@@ -145,8 +143,6 @@ class CliAgent(AgentBase):
     refused_flags: ClassVar[tuple[str, ...]] = ()
     #: Whether the CLI takes a reasoning effort; when not, a configured effort is ignored.
     supports_effort: ClassVar[bool] = True
-    #: Version per executable path, asked once per process.
-    _versions: ClassVar[dict[str, str | None]] = {}
 
     def display_name(self) -> str:
         """The configured display name, else vendor and configured model."""
@@ -313,31 +309,9 @@ class CliAgent(AgentBase):
     async def _version(
         self, executable: str, env: dict[str, str], ctx: ReviewContext
     ) -> str | None:
-        """`<binary> --version`, run once per installed executable (remembered across
-        runs); None when it cannot be told."""
-        if executable in CliAgent._versions:
-            return CliAgent._versions[executable]
-        found, known = known_version(executable, ctx.runtime.cache_dir)
-        if found:
-            CliAgent._versions[executable] = known
-            return known
+        """`<binary> --version` (see `agents/versions.py`); None when it cannot be told."""
         try:
-            result = await run_process(
-                [executable, "--version"],
-                cwd=ctx.worktree,
-                env=env,
-                stdin=None,
-                timeout_s=VERSION_TIMEOUT_S,
-                capture_dir=ctx.run_dir,
-                name=f"{self.name}.version",
-            )
+            probe = await probe_version([executable], executable, ctx, env, f"{self.name}.version")
         except OSError:
             return None
-        version: str | None = None
-        if result.returncode == 0:
-            match = _VERSION.search(result.stdout.decode(errors="replace"))
-            version = match.group(0) if match else None
-        CliAgent._versions[executable] = version
-        if result.returncode is not None:
-            remember_version(executable, version, ctx.runtime.cache_dir)
-        return version
+        return probe.version

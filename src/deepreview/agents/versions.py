@@ -1,7 +1,7 @@
-"""Agent CLI versions, remembered across runs so a review does not spawn `--version` each time.
+"""Tool versions (agent CLIs and analyzers), probed with `--version` once per installed tool.
 
-An entry is keyed by the executable's real path, size and modification time: an upgrade
-changes the key. The cache lives in the runtime's cache folder (`Runtime.cache_dir`).
+An entry is keyed by the tool's real path, size and modification time: an upgrade changes the
+key. The cache lives in the runtime's cache folder (`Runtime.cache_dir`).
 """
 
 from __future__ import annotations
@@ -9,9 +9,57 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from deepreview.agents.process import ProcessResult, run_process
+from deepreview.context import ReviewContext
+
 _FILE = "cli-versions.json"
+#: How long `--version` may take.
+VERSION_TIMEOUT_S = 30.0
+_VERSION = re.compile(r"\d+(?:\.\d+)+[\w.+-]*")
+
+
+@dataclass(frozen=True)
+class VersionProbe:
+    """The version a tool reported (None when it printed none), or the failed probe."""
+
+    version: str | None
+    failed: ProcessResult | None = None
+
+
+async def probe_version(
+    command: Sequence[str],
+    installed: str,
+    ctx: ReviewContext,
+    env: Mapping[str, str],
+    name: str,
+) -> VersionProbe:
+    """`command --version` for the tool whose installed file is `installed`, unless its
+    version is remembered; a probe that fails (or times out) is not remembered. Raises
+    OSError when the command cannot be started."""
+    cache = ctx.runtime.cache_dir
+    found, known = _known_version(installed, cache)
+    if found:
+        return VersionProbe(known)
+    result = await run_process(
+        [*command, "--version"],
+        cwd=ctx.worktree,
+        env=env,
+        stdin=None,
+        timeout_s=VERSION_TIMEOUT_S,
+        capture_dir=ctx.run_dir,
+        name=name,
+    )
+    if result.returncode != 0:
+        return VersionProbe(None, result)
+    match = _VERSION.search(result.stdout.decode(errors="replace"))
+    version = match.group(0) if match else None
+    _remember_version(installed, version, cache)
+    return VersionProbe(version)
 
 
 def _key(executable: str) -> str | None:
@@ -31,7 +79,7 @@ def _load(path: Path) -> dict[str, str | None]:
     return data if isinstance(data, dict) else {}
 
 
-def known_version(executable: str, cache_dir: Path) -> tuple[bool, str | None]:
+def _known_version(executable: str, cache_dir: Path) -> tuple[bool, str | None]:
     """(found, version) for `executable` as last seen unchanged on disk."""
     key = _key(executable)
     if key is None:
@@ -43,7 +91,7 @@ def known_version(executable: str, cache_dir: Path) -> tuple[bool, str | None]:
     return True, value if isinstance(value, str) else None
 
 
-def remember_version(executable: str, version: str | None, cache_dir: Path) -> None:
+def _remember_version(executable: str, version: str | None, cache_dir: Path) -> None:
     """Store `executable`'s version; a cache that cannot be written is silently skipped."""
     key = _key(executable)
     if key is None:
