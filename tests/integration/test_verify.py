@@ -223,7 +223,7 @@ def test_a_small_budget_leaves_mutations_unrun_and_says_so(tmp_path: Path) -> No
 def test_verify_flag(tmp_path: Path, flag: bool) -> None:
     from deepreview.pipeline import _with_verify
 
-    config = _with_verify(Config(), ReviewOptions(cwd=tmp_path, verify=flag))
+    config = _with_verify(Config(), ReviewOptions(cwd=tmp_path, environ={}, verify=flag))
     assert config.verify.pull_requests is flag
     assert config.agent_config("verify").enabled is flag
 
