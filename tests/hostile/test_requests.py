@@ -116,9 +116,9 @@ def test_a_bad_output_folder_fails_before_any_agent_starts(cli: Cli, repo: Path)
 
 def test_the_library_rejects_a_bad_format_when_the_request_is_built(repo: Path) -> None:
     with pytest.raises(RequestError, match="unknown format pdf; choose from md, json"):
-        ReviewOptions(cwd=repo, formats=("md", "pdf"))
+        ReviewOptions(cwd=repo, environ={}, formats=("md", "pdf"))
     with pytest.raises(TargetError, match="--patch cannot be combined"):
-        ReviewOptions(cwd=repo, target=TargetSpec(patch="x", uncommitted=True))
+        ReviewOptions(cwd=repo, environ={}, target=TargetSpec(patch="x", uncommitted=True))
 
 
 def test_an_internal_error_is_one_line_with_its_own_exit_code(cli: Cli, repo: Path) -> None:

@@ -28,7 +28,7 @@ from deepreview.agents.scan_leftovers import conflict_finding, debug_findings, l
 from deepreview.agents.scan_secrets import redact_finding, redact_text, secret_findings
 from deepreview.background import check, in_background
 from deepreview.context import ReviewContext
-from deepreview.diff import Diff, DiffLine, FileDiff, Hunk
+from deepreview.diff import Diff, DiffLine, FileDiff, Hunk, MemoryHunks
 from deepreview.schema import SEVERITIES, AgentReview, AgentRun, Commit, Finding, Limitation
 
 #: Added lines longer than this are not scanned ("skipped: line too long").
@@ -84,7 +84,7 @@ def _capped_file(fd: FileDiff, cancel: threading.Event | None) -> tuple[FileDiff
         )
         for h in fd.hunks
     )
-    return replace(fd, hunks=hunks), notes
+    return replace(fd, hunks=MemoryHunks.of(hunks)), notes
 
 
 def capped_diff(diff: Diff, cancel: threading.Event | None = None) -> tuple[Diff, list[str]]:

@@ -6,15 +6,13 @@ import os
 import sys
 import time
 import traceback
-from pathlib import Path
 from typing import NoReturn
 
 import click
-import platformdirs
 
-from deepreview.agents.versions import CACHE_ENV
 from deepreview.redact import Redactor
 from deepreview.render import RENDERERS
+from deepreview.runtime import Runtime
 from deepreview.schema import Report
 
 #: The verdicts at which `--fail-on LEVEL` exits 1.
@@ -44,7 +42,7 @@ def exit_without_ai(report: Report, require_ai: bool) -> None:
 def internal_error(exc: BaseException) -> NoReturn:
     """Log the traceback (redacted) to a file, print one line naming it, exit 70."""
     redactor = Redactor.from_environment(os.environ)
-    root = Path(os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("deepreview"))
+    root = Runtime.from_environ(os.environ).cache_dir
     log = root / "logs" / f"internal-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     text = "".join(traceback.format_exception(exc))
     try:
