@@ -53,9 +53,11 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
-def mask(secret: str, label: str = "[redacted]") -> str:
-    """A secret shown safely: its first four characters, an ellipsis and `label`."""
-    return f"{secret[:4]}…{label}"
+def mask(secret: str, label: str = "[redacted]", *, tail: bool = False) -> str:
+    """A secret shown safely: its first four characters, an ellipsis and `label`; with `tail`,
+    also its last four when it is long enough (16+) to hide anything that way."""
+    end = secret[-4:] if tail and len(secret) >= 16 else ""
+    return f"{secret[:4]}…{end}{label}"
 
 
 class Redactor:

@@ -170,9 +170,9 @@ def test_secrets_in_tool_output_are_redacted(tmp_path: Path) -> None:
     result = run(BanditAgent(), ctx)
     assert result.status == "ok", result.reason
     [hardcoded] = by_rule(result, "B105")
-    assert hardcoded.excerpt == 'db_password = "q8Zr…"'
+    assert hardcoded.excerpt == 'db_password = "q8Zr…W1pY"'
     assert secret not in result.model_dump_json()
-    assert "q8Zr…" in result.raw_output
+    assert "q8Zr…W1pY" in result.raw_output
 
 
 @pytest.mark.parametrize("agent", [RuffAgent(), BanditAgent()], ids=["ruff", "bandit"])

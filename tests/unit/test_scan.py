@@ -102,7 +102,7 @@ def test_finds_todo_secret_and_debugger_with_redaction(tmp_path: Path) -> None:
     secret = only(review.findings, "security")
     assert (secret.id, secret.severity) == ("C1", "critical")
     assert secret.locations[0].label() == "app.py:6"
-    assert secret.excerpt == 'AWS_ACCESS_KEY_ID = "AKIA…"'
+    assert secret.excerpt == f'AWS_ACCESS_KEY_ID = "AKIA…{AWS_KEY[-4:]}"'
     assert "AWS access key id" in secret.title
     debug = only(review.findings, "debug")
     assert debug.severity == "suggestion" and debug.locations[0].label() == "app.py:10"
@@ -110,7 +110,7 @@ def test_finds_todo_secret_and_debugger_with_redaction(tmp_path: Path) -> None:
     # The secret appears nowhere in the run: not in findings, raw listing or any field.
     dumped = run.model_dump_json()
     assert AWS_KEY not in dumped and AWS_KEY[4:] not in dumped
-    assert "AKIA…" in run.raw_output
+    assert f"AKIA…{AWS_KEY[-4:]}" in run.raw_output
     assert "TODO: retry on timeout" in run.raw_output
 
 
@@ -121,8 +121,9 @@ def test_secrets_in_comments_and_leftovers_are_redacted(tmp_path: Path) -> None:
     commit(repo, {"src/boot.js": js}, "Add boot")
     run = scan(context(repo, base))
     assert run.review is not None
-    assert [lim.quote for lim in run.review.limitations] == ["TODO: drop ghp_…"]
-    assert only(run.review.findings, "debug").excerpt == "console.log('ghp_…');"
+    shown = f"ghp_…{token[-4:]}"
+    assert [lim.quote for lim in run.review.limitations] == [f"TODO: drop {shown}"]
+    assert only(run.review.findings, "debug").excerpt == f"console.log('{shown}');"
     assert len([f for f in run.review.findings if f.category == "security"]) == 2
     assert token not in run.model_dump_json()
 
