@@ -224,6 +224,9 @@ class AgentRun(Model):
     version: str | None = None
     status: RunStatus
     reason: str | None = Field(default=None, description="Why the run failed or was skipped.")
+    applicable: bool = Field(
+        default=True, description="False when there was nothing for it to check (not a failure)."
+    )
     started_at: datetime | None = None
     duration_s: float = 0.0
     usage: Usage | None = None

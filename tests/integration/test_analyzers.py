@@ -19,6 +19,7 @@ from deepreview.agents.ruff import RuffAgent
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
 from deepreview.diff import parse_diff_file
+from deepreview.render.reviewers import is_failed, reviewer_label
 from deepreview.schema import AgentRun, Finding, ReportTarget
 from deepreview.scope import Scope
 from tests import repo_factory
@@ -161,6 +162,32 @@ def test_broken_ruff_config_fails_the_run_with_the_reason(tmp_path: Path) -> Non
     assert result.status == "failed"
     assert result.reason is not None and result.reason.startswith("ruff exited with code 2")
     assert result.review is None
+
+
+def test_identical_hits_become_one_finding_apart_from_those_on_unchanged_code(
+    tmp_path: Path,
+) -> None:
+    old = "import subprocess\n\n\ndef a(cmd):\n    return subprocess.run(cmd, shell=True)\n"
+    new = old + "\n\ndef b(cmd):\n    return subprocess.run(cmd, shell=True)\n"
+    new += "\n\ndef c(cmd):\n    return subprocess.run(cmd, shell=True)\n"
+    result = run(BanditAgent(), change(tmp_path, {"svc.py": old}, {"svc.py": new}))
+    assert result.status == "ok", result.reason
+    added, unchanged = sorted(by_rule(result, "B602"), key=lambda f: len(f.locations))[::-1]
+    assert [loc.label() for loc in added.locations] == ["svc.py:9", "svc.py:13"]
+    assert "2 places: svc.py:9, svc.py:13" in added.body
+    assert Scope.ADDED.describe() in added.body
+    assert [loc.label() for loc in unchanged.locations] == ["svc.py:5"]
+    assert Scope.HUNK.describe() in unchanged.body
+
+
+def test_nothing_to_check_is_not_applicable_not_a_failure(tmp_path: Path) -> None:
+    result = run(RuffAgent(), change(tmp_path, {"a.go": "package a\n"}, {"a.go": "package b\n"}))
+    assert (result.status, result.applicable) == ("skipped", False)
+    assert result.reason == "no changed Python files"
+    assert (
+        reviewer_label(result) == f"{result.display_name} (not applicable: no changed Python files)"
+    )
+    assert not is_failed(result)
 
 
 def test_secrets_in_tool_output_are_redacted(tmp_path: Path) -> None:

@@ -250,3 +250,12 @@ def test_cost_per_kept_finding_in_the_narrative() -> None:
     run = agent("Claude Opus 4.6", review, cost_usd=0.84)
     (row,) = consolidate(ConsolidationInput(runs=[run])).retro
     assert "It cost $0.84, $0.42 per finding kept." in row.narrative
+
+
+def test_a_deterministic_check_is_not_charged_with_what_others_found() -> None:
+    lint = AgentReview(findings=[finding("S1", "suggestion", "F401: unused import", "util.py", 1)])
+    ai = AgentReview(findings=[finding("I1", "important", "Lock never released", "svc.py", 10)])
+    runs = [agent("ruff 0.9", lint, kind="analyzer"), agent("Claude Opus 4.6", ai)]
+    out = consolidate(ConsolidationInput(runs=runs, tree=MemTree(FILES)))
+    misses = {row.agent: row.coverage_misses for row in out.retro}
+    assert misses == {"ruff 0.9": 0, "Claude Opus 4.6": 1}

@@ -147,7 +147,13 @@ def test_conflict_markers_are_important_but_rst_underlines_are_not(tmp_path: Pat
 def test_console_log_flagged_in_source_but_not_in_tests(tmp_path: Path) -> None:
     repo, base = make_repo(tmp_path, {"README.md": "r\n"})
     js = "export function run() {\n  console.log('x');\n  debugger;\n}\n"
-    commit(repo, {"src/run.js": js, "src/run.test.js": "console.log('in test');\n"}, "Add run")
+    files = {
+        "src/run.js": js,
+        "src/run.test.js": "console.log('in test');\n",
+        "scripts/release.js": "console.log('released');\n",
+        "bin/tool.js": "console.log(usage);\n",
+    }
+    commit(repo, files, "Add run")
     review = scan(context(repo, base)).review
     assert review is not None
     debug = sorted(f.locations[0].label() for f in review.findings if f.category == "debug")
@@ -211,6 +217,20 @@ def test_commit_structure_flags_fixup_and_wip(tmp_path: Path) -> None:
     finding = only(review.findings, "commits")
     assert finding.severity == "suggestion" and finding.locations == []
     assert finding.title.startswith("2 fixup!/squash!/WIP commit(s)")
+
+
+def test_fold_in_commits_already_upstream_are_not_flagged(tmp_path: Path) -> None:
+    upstream, base = make_repo(tmp_path, {"a.txt": "1\n"})
+    merged = commit(upstream, {"a.txt": "2\n"}, "fixup! Base")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(upstream), str(clone))
+    local = commit(clone, {"a.txt": "3\n"}, "WIP: more")
+    review = scan(context(clone, base)).review
+    assert review is not None
+    finding = only(review.findings, "commits")
+    assert finding.title.startswith("1 fixup!/squash!/WIP commit(s)")
+    assert local[:8] in finding.body and merged[:8] not in finding.body
+    assert "fold-in" not in review.commit_structure
 
 
 def test_coverage_lists_every_changed_file_with_its_findings(tmp_path: Path) -> None:

@@ -34,7 +34,6 @@ from deepreview.agents.scan_secrets import redact_finding, redact_text
 from deepreview.agents.versions import probe_version
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
-from deepreview.diff import Diff
 from deepreview.schema import (
     SEVERITIES,
     SEVERITY_LETTER,
@@ -45,7 +44,7 @@ from deepreview.schema import (
     Location,
     Severity,
 )
-from deepreview.scope import place
+from deepreview.scope import DiffScope, place
 from deepreview.source.tree import DirectoryTree
 
 #: Most lines of a finding's excerpt taken from the head file.
@@ -115,12 +114,6 @@ def coverage_of(paths: Iterable[str], findings: Sequence[Finding]) -> list[Cover
         )
         for p in paths
     ]
-
-
-def diff_position(diff: Diff, path: str, start: int | None, end: int | None) -> str:
-    """A sentence saying where lines start..end of `path` sit relative to the change."""
-    placement = place(diff, [Location(path=path, start_line=start, end_line=end)])
-    return placement.scope.describe() if placement is not None else ""
 
 
 class AnalyzerAgent(AgentBase):
@@ -209,7 +202,7 @@ class AnalyzerAgent(AgentBase):
 
         files = self.changed_files(ctx)
         if not files:
-            return stopped("skipped", f"no changed {self.language} files")
+            return stopped("skipped", f"no changed {self.language} files", applicable=False)
         env = agent_environment(ctx.env, extra=self.config.env)
         argv = [*self.command(), *self.arguments(ctx.worktree), *self.config.extra_args]
         try:
@@ -237,7 +230,8 @@ class AnalyzerAgent(AgentBase):
             return stopped("failed", f"unreadable {self.name} output: {exc}", raw_output=raw)
         tree = DirectoryTree(ctx.worktree)
         findings = number_findings(
-            redact_finding(self._finding(ctx, tree, issue)) for issue in output.issues
+            redact_finding(self._finding(ctx, tree, group))
+            for group in self._grouped(ctx, output.issues)
         )
         review = AgentReview(
             summary=_summary(self.name, len(files), findings),
@@ -283,23 +277,48 @@ class AnalyzerAgent(AgentBase):
             name=f"{self.name}-check",
         )
 
-    def _finding(self, ctx: ReviewContext, tree: DirectoryTree, issue: ToolIssue) -> Finding:
-        path = _relative(ctx.worktree, issue.path)
-        where = diff_position(ctx.diff, path, issue.line, issue.end_line)
-        body = "\n\n".join(part for part in (issue.detail, where) if part)
-        excerpt = excerpt_of(tree.read_lines(path), issue.line, issue.end_line)
+    def _finding(
+        self, ctx: ReviewContext, tree: DirectoryTree, issues: Sequence[ToolIssue]
+    ) -> Finding:
+        """One finding for hits of one rule with one message (all their places listed)."""
+        first = issues[0]
+        locations = [_location(ctx.worktree, i) for i in issues]
+        placement = place(ctx.diff, locations)
+        parts = [first.detail, placement.scope.describe() if placement else ""]
+        if len(locations) > 1:
+            parts.append(f"{len(locations)} places: " + ", ".join(loc.label() for loc in locations))
+        path = locations[0].path
+        excerpt = excerpt_of(tree.read_lines(path), first.line, first.end_line)
         return Finding(
             id="",
-            severity=issue.severity,
-            category=issue.category,
-            title=f"{issue.rule}: {issue.message}",
-            body=body,
-            locations=[Location(path=path, start_line=issue.line, end_line=issue.end_line)],
+            severity=min((i.severity for i in issues), key=SEVERITIES.index),
+            category=first.category,
+            title=f"{first.rule}: {first.message}",
+            body="\n\n".join(part for part in parts if part),
+            locations=locations,
             excerpt=excerpt,
             excerpt_lang=self.excerpt_lang if excerpt is not None else None,
-            fix=issue.fix,
-            rule=issue.rule,
+            fix=first.fix,
+            rule=first.rule,
         )
+
+    def _grouped(self, ctx: ReviewContext, issues: Sequence[ToolIssue]) -> list[list[ToolIssue]]:
+        """Hits of one rule with one message, in order; those on lines the change adds stay
+        apart from those on unchanged code (which consolidation lists as pre-existing)."""
+        scope = DiffScope(ctx.diff)
+        groups: dict[tuple[str, str, bool], list[ToolIssue]] = {}
+        for i in issues:
+            loc = Location(
+                path=_relative(ctx.worktree, i.path), start_line=i.line, end_line=i.end_line
+            )
+            groups.setdefault((i.rule, i.message, scope.added([loc])), []).append(i)
+        return list(groups.values())
+
+
+def _location(worktree: Path, issue: ToolIssue) -> Location:
+    return Location(
+        path=_relative(worktree, issue.path), start_line=issue.line, end_line=issue.end_line
+    )
 
 
 def _relative(worktree: Path, path: str) -> str:

@@ -12,9 +12,11 @@ for cancellation between lines and files, so Ctrl-C stops it at once.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import ClassVar
 
 from deepreview.agents.analyzer import coverage_of, number_findings
 from deepreview.agents.base import AgentBase, AgentKind
-from deepreview.agents.scan_commits import commit_structure
+from deepreview.agents.scan_commits import commit_structure, needs_folding
 from deepreview.agents.scan_gaps import documentation_gap, testing_gap
 from deepreview.agents.scan_leftovers import conflict_finding, debug_findings, limitations_in
 from deepreview.agents.scan_secrets import redact_finding, redact_text, secret_findings
@@ -30,6 +32,10 @@ from deepreview.background import check, in_background
 from deepreview.context import ReviewContext
 from deepreview.diff import Diff, DiffLine, FileDiff, Hunk, MemoryHunks
 from deepreview.schema import SEVERITIES, AgentReview, AgentRun, Commit, Finding, Limitation
+from deepreview.source.git import git
+
+#: Remote branches whose history a change merges into.
+_UPSTREAM_NAMES = ("HEAD", "main", "master")
 
 #: Added lines longer than this are not scanned ("skipped: line too long").
 MAX_LINE_CHARS = 50_000
@@ -98,14 +104,37 @@ def capped_diff(diff: Diff, cancel: threading.Event | None = None) -> tuple[Diff
     return replace(diff, files=tuple(files)), notes
 
 
+def in_upstream_history(repo: Path, shas: Sequence[str]) -> set[str]:
+    """Which of `shas` a remote's default branch already holds (published history that a
+    rebase can no longer fold); none when the repository has no remote."""
+    if not shas:
+        return set()
+    listed = git(repo, "for-each-ref", "--format=%(refname)", "refs/remotes/", check=False)
+    refs = [r for r in listed.decode().split() if r.rsplit("/", 1)[-1] in _UPSTREAM_NAMES]
+    found: set[str] = set()
+    for sha in shas:
+        for ref in refs:
+            probe = subprocess.run(
+                ["git", "-C", str(repo), "merge-base", "--is-ancestor", sha, ref],
+                capture_output=True,
+                check=False,
+            )
+            if probe.returncode == 0:
+                found.add(sha)
+                break
+    return found
+
+
 def scan_review(
     diff: Diff,
     worktree: Path,
     commits: Sequence[Commit],
     cancel: threading.Event | None = None,
+    in_base: Collection[str] = (),
 ) -> AgentReview:
-    """Everything `scan` finds in the added lines of `diff` (head files read from `worktree`);
-    raises `Cancelled` soon after `cancel` is set. Callers cap `diff` first (`capped_diff`)."""
+    """Everything `scan` finds in the added lines of `diff` (head files read from `worktree`;
+    `in_base`: commits already in the base's history); raises `Cancelled` soon after `cancel`
+    is set. Callers cap `diff` first (`capped_diff`)."""
     findings: list[Finding] = []
     limitations: list[Limitation] = []
     for fd in diff.files:
@@ -123,7 +152,7 @@ def scan_review(
         ]
     testing, test_gap = testing_gap(diff)
     documentation, doc_gap = documentation_gap(diff, worktree)
-    commits_text, commit_finding = commit_structure(commits)
+    commits_text, commit_finding = commit_structure(commits, in_base)
     findings += [f for f in (test_gap, doc_gap, commit_finding) if f is not None]
     numbered = number_findings(redact_finding(f) for f in findings)
     counts = ", ".join(
@@ -188,10 +217,13 @@ class ScanAgent(AgentBase):
         """Scan the change within the caps, in a background thread."""
         started = datetime.now(UTC)
         t0 = time.monotonic()
+        commits = ctx.target.commits
+        flagged = [c.sha for c in commits if needs_folding(c)]
+        in_base = await asyncio.to_thread(in_upstream_history, ctx.repo_root, flagged)
 
         def work(cancel: threading.Event) -> tuple[AgentReview, list[str]]:
             diff, notes = capped_diff(ctx.diff, cancel)
-            return scan_review(diff, ctx.worktree, ctx.target.commits, cancel), notes
+            return scan_review(diff, ctx.worktree, commits, cancel, in_base), notes
 
         review, notes = await in_background(work, "deepreview-scan")
         return AgentRun(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from deepreview.schema import Commit, Finding
 
@@ -22,13 +22,23 @@ def _short(commit: Commit) -> str:
     return f"`{commit.sha[:8]}` {commit.subject}"
 
 
-def commit_structure(commits: Sequence[Commit]) -> tuple[str, Finding | None]:
-    """A factual paragraph about the commits, and a suggestion for fixup!/squash!/WIP ones."""
+def needs_folding(commit: Commit) -> bool:
+    """Whether the subject marks a fixup!/squash!/amend! or work-in-progress commit."""
+    return bool(_FOLD_IN.match(commit.subject) or _WIP.search(commit.subject))
+
+
+def commit_structure(
+    commits: Sequence[Commit], in_base: Collection[str] = ()
+) -> tuple[str, Finding | None]:
+    """A factual paragraph about the commits, and a suggestion for fixup!/squash!/WIP ones
+    that are not already in the base's history (`in_base`: shas it holds; those cannot be
+    folded any more)."""
     if not commits:
         return "No commits in the target (uncommitted changes or a patch).", None
     parts = [_overview(commits)]
-    fold_in = [c for c in commits if _FOLD_IN.match(c.subject)]
-    wip = [c for c in commits if not _FOLD_IN.match(c.subject) and _WIP.search(c.subject)]
+    open_ = [c for c in commits if c.sha not in in_base]
+    fold_in = [c for c in open_ if _FOLD_IN.match(c.subject)]
+    wip = [c for c in open_ if not _FOLD_IN.match(c.subject) and _WIP.search(c.subject)]
     long = [c for c in commits if len(c.subject) > MAX_SUBJECT]
     if fold_in:
         parts.append(f"{len(fold_in)} fold-in commit(s) to squash: {_names(fold_in)}.")

@@ -40,7 +40,9 @@ _CONFLICT_START = re.compile(r"^(<{7}|>{7})(?: |$)")
 _CONFLICT_MID = re.compile(r"^={7}$")
 
 _JS = {".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".vue", ".svelte"}
-#: Extension set -> (pattern, what it is, whether test files are exempt).
+#: Folders of command-line programs and scripts, where printing is the program's output.
+_CLI_DIRS = frozenset({"bin", "cli", "cmd", "scripts", "script", "tools", "examples"})
+#: Extension set -> (pattern, what it is, whether tests, CLIs and scripts are exempt).
 _DEBUG: tuple[tuple[frozenset[str], re.Pattern[str], str, bool], ...] = (
     (frozenset({".py"}), re.compile(r"\bbreakpoint\(\s*\)"), "`breakpoint()` call", False),
     (
@@ -112,7 +114,10 @@ def conflict_finding(fd: FileDiff) -> Finding | None:
 def debug_findings(fd: FileDiff) -> list[Finding]:
     """Debugger leftovers in code (not comments) of added lines."""
     ext = suffix(fd.path)
-    rules = [r for r in _DEBUG if ext in r[0] and not (r[3] and is_test_path(fd.path))]
+    exempt = is_test_path(fd.path) or bool(
+        _CLI_DIRS.intersection(PurePosixPath(fd.path).parts[:-1])
+    )
+    rules = [r for r in _DEBUG if ext in r[0] and not (r[3] and exempt)]
     if not rules:
         return []
     findings: list[Finding] = []

@@ -3,7 +3,8 @@
 Rule: a finding counts toward the verdict when one of its places is in a counted scope (by
 default: on lines the change adds), or when an AI reviewer ties it to the change, by citing a
 line the change adds or by saying the change causes it or makes it reachable or worse; any
-other finding is pre-existing (listed in Design Observations).
+other finding is pre-existing (listed in Design Observations). The diff runs from the merge
+base, so a place that is not on an added line is code the merge base already had.
 """
 
 from __future__ import annotations
@@ -52,4 +53,7 @@ def pre_existing_reason(
         return None
     if any(tied_to_change(c, scope) for c in members):
         return None
-    return f"pre-existing: {placement.scope.describe()} Listed in Design Observations."
+    return (
+        f"pre-existing: the cited code is unchanged since the merge base "
+        f"({placement.scope.describe().rstrip('.')}); listed in Design Observations"
+    )

@@ -398,7 +398,7 @@ class _View:
     def reviewer(self, run: AgentRun) -> Markup:
         """The Reviewers entry: the pill, struck through with the reason when the run failed."""
         pill = self.badge(run.agent, reviewer_name(run))
-        if is_failed(run):
+        if is_failed(run) or not run.applicable:
             return Markup('{} <span class="reason">({})</span>').format(pill, failure_reason(run))
         if run.cached:
             return Markup('{} <span class="reason">(cached)</span>').format(pill)

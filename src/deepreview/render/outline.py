@@ -762,6 +762,8 @@ def _analyzer_list(run: AgentRun) -> str:
 
 def run_status(run: AgentRun) -> str:
     """`Failed: reason` for a run without a review, a cache note, or nothing."""
+    if not run.applicable:
+        return f"Not applicable: {' '.join(failure_reason(run).split())}"
     if is_failed(run):
         return f"{RUN_STATUS_LABELS[run.status]}: {' '.join(failure_reason(run).split())}"
     return "Cached result, reused for the same code and settings." if run.cached else ""

@@ -14,8 +14,9 @@ def reviewer_name(run: AgentRun) -> str:
 
 
 def is_failed(run: AgentRun) -> bool:
-    """Whether the run produced no review of its own (failed, timed out, skipped)."""
-    return run.status != "ok"
+    """Whether the run produced no review of its own (failed, timed out, skipped), other than
+    because there was nothing for it to check."""
+    return run.status != "ok" and run.applicable
 
 
 def failure_reason(run: AgentRun) -> str:
@@ -26,6 +27,8 @@ def failure_reason(run: AgentRun) -> str:
 def reviewer_label(run: AgentRun) -> str:
     """The Reviewers entry: `~~Gemini 3.1 Pro~~ (429 capacity)`, `Codex GPT 5.4 (cached)`."""
     name = reviewer_name(run)
+    if not run.applicable:
+        return f"{name} (not applicable: {failure_reason(run)})"
     if is_failed(run):
         return f"~~{name}~~ ({failure_reason(run)})"
     if run.cached:
