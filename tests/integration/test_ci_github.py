@@ -16,11 +16,10 @@ import pytest
 from deepreview.ci.state import read_state
 from deepreview.publish.plan import REPORT_MARKER, fingerprint_of
 from tests.fake_github import FakeGitHub, FakePull
-from tests.integration.test_pr_rounds import ROUND1, ROUND2, deepreview, push_pr_head
+from tests.integration.test_pr_rounds import ROUND1, ROUND2, SECRET, deepreview, push_pr_head
 from tests.repo_factory import GIT_ENV, git, make_repo
 
 TOKEN = "ghs_ciJobToken0123456789abcdefghijklmnopq"
-SECRET = "q8Zr2LxV9pWm4TnY7bKcD3"
 
 
 @dataclass
