@@ -21,7 +21,7 @@ from deepreview.offline import OfflineError, consolidate_reviews
 from deepreview.parse import parse_review
 from deepreview.parse.appendix import split_appendix
 from deepreview.schema import Finding, Report
-from replay_reference import Reference, map_members, read_reference, vendor
+from replay_reference import ACTED_ON, Reference, map_members, read_reference, vendor
 
 METHOD = """\
 Method. For every corpus report with an appendix of original reviews, the reviews are parsed
@@ -33,7 +33,10 @@ title words. Same-issue pairs = pairs of agent findings under one consolidated f
 agent findings the reference maps take part (findings the lead dropped are neither right nor
 wrong to merge). Severity: each reference finding vs. our finding holding most of its members.
 Verdict: exact decision, and on three levels (Rework / fixes required / no fixes required).
-Unique insights and coverage misses: ours vs. the retro table, per agent."""
+Unique insights and coverage misses: ours vs. the retro table, per agent. Finding precision:
+our consolidated findings holding an agent finding the lead kept. Acted on: of the critical and
+important findings of reports with a Resolution table, the share the author then fixed, tested,
+commented or documented (ours through the lead's finding they match; unmatched = not acted on)."""
 
 
 @dataclass
@@ -59,6 +62,16 @@ class Tally:
     resolved: int = 0
     corrected: int = 0
     rejected: int = 0
+    ours: int = 0
+    ours_kept: int = 0
+    ours_blocking: int = 0
+    ref_blocking: int = 0
+    verdict_constant: int = 0
+    resolved_reports: int = 0
+    ref_blocking_resolved: int = 0
+    ref_blocking_acted: int = 0
+    ours_blocking_resolved: int = 0
+    ours_blocking_acted: int = 0
     details: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
@@ -146,8 +159,29 @@ def _compare(
         t.sev_agree += best.severity == r.severity
         if verbose and best.severity != r.severity:
             t.details.append(f"  severity {r.id} {r.severity} vs ours {best.id} {r.title[:60]}")
+    kept = [f for f in ours.findings if _keys(f) & universe]
+    t.ours, t.ours_kept = len(ours.findings), len(kept)
+    t.ours_blocking = sum(1 for f in ours.findings if f.severity in BLOCKING)
+    t.ref_blocking = sum(1 for r in ref.findings if r.severity in BLOCKING)
+    if ref.actions:
+        t.resolved_reports = 1
+        t.ref_blocking_resolved = t.ref_blocking
+        t.ref_blocking_acted = sum(
+            1 for r in ref.findings if r.severity in BLOCKING and _acted(ref, r.id)
+        )
+        t.ours_blocking_resolved = t.ours_blocking
+        for f in ours.findings:
+            if f.severity not in BLOCKING:
+                continue
+            r = max(ref.findings, key=lambda r: len(r.members & _keys(f)), default=None)
+            t.ours_blocking_acted += bool(r and r.members & _keys(f) and _acted(ref, r.id))
+    if verbose:
+        for f in ours.findings:
+            if f not in kept:
+                t.details.append(f"  unkept {f.id} {f.severity} {f.title[:60]}")
     if ref.verdict is not None:
         t.verdicts = 1
+        t.verdict_constant = ref.verdict == CONSTANT_VERDICT
         t.verdict_exact = ours.verdict.decision == ref.verdict
         t.verdict_level = _level(ours.verdict.decision) == _level(ref.verdict)
     for row in ours.retro:
@@ -178,6 +212,17 @@ def _compare(
         if ref.verdict and ours.verdict.decision != ref.verdict:
             t.details.append(f"  verdict {ref.verdict} vs ours {ours.verdict.decision}")
     return t
+
+
+#: Severities that hold up a merge.
+BLOCKING = ("critical", "important")
+#: The baseline that answers the same verdict for every report.
+CONSTANT_VERDICT = "Merge with fixes"
+
+
+def _acted(ref: Reference, finding_id: str) -> bool:
+    """Whether the Resolution table says the author acted on the finding."""
+    return ref.actions.get(finding_id, "").startswith(ACTED_ON)
 
 
 def _keys(f: object) -> set[tuple[str, str]]:
@@ -212,7 +257,11 @@ def upstream_heads(readme: Path, upstream: Path | None) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     repo = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=repo.parent / "shared/corpus/rdd-reviews")
+    corpus = next(
+        (d / "shared/corpus/rdd-reviews" for d in repo.parents if (d / "shared/corpus").is_dir()),
+        repo.parent / "shared/corpus/rdd-reviews",
+    )
+    parser.add_argument("--corpus", type=Path, default=corpus)
     parser.add_argument("--upstream", type=Path, help="git dir of the reviewed repository")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
     args = parser.parse_args(argv)
@@ -258,8 +307,28 @@ def main(argv: list[str] | None = None) -> int:
         f"({total.verdict_exact}/{total.verdicts})"
     )
     print(
+        f"constant '{CONSTANT_VERDICT}'  {_ratio(total.verdict_constant, total.verdicts)} "
+        f"({total.verdict_constant}/{total.verdicts}) (baseline for the exact agreement)"
+    )
+    print(
         f"verdict agreement 3 levels  {_ratio(total.verdict_level, total.verdicts)} "
         f"({total.verdict_level}/{total.verdicts})"
+    )
+    print(
+        f"finding precision           {_ratio(total.ours_kept, total.ours)} "
+        f"({total.ours_kept}/{total.ours} of ours match a finding the lead kept)"
+    )
+    print(
+        f"critical+important ours/ref {_ratio(total.ours_blocking, total.ref_blocking)} "
+        f"({total.ours_blocking}/{total.ref_blocking})"
+    )
+    print(
+        "acted on by the author      ours "
+        f"{_ratio(total.ours_blocking_acted, total.ours_blocking_resolved)} "
+        f"({total.ours_blocking_acted}/{total.ours_blocking_resolved}) vs lead "
+        f"{_ratio(total.ref_blocking_acted, total.ref_blocking_resolved)} "
+        f"({total.ref_blocking_acted}/{total.ref_blocking_resolved}), "
+        f"{total.resolved_reports} reports with a Resolution table"
     )
     print(
         f"unique insights exact       {_ratio(total.unique_exact, total.retro_cells)} "

@@ -29,7 +29,7 @@ _LOC = re.compile(
 _BRACKETS = re.compile(r"\[([^\]]+)\]")
 _PAREN_SEVERITY = re.compile(r"\(\*?(critical|important|suggestion)\b", re.I)
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_VERDICT = re.compile(r"\*\*Verdict\*\*\s*\|\s*(?P<v>.+)$", re.I)
+_VERDICT = re.compile(r"\*\*Verdict\*\*\s*[|:]\s*(?P<v>.+)$", re.I)
 _VENDOR = re.compile(r"\b(claude|codex|gemini)\b", re.I)
 _WORD = re.compile(r"[a-z0-9_]+")
 _STOP = frozenset(
@@ -105,6 +105,11 @@ class Reference:
     misses: dict[str, int]
     #: (vendor, agent finding id) -> consolidated id, or None when the lead dropped it.
     reconciled: dict[tuple[str, str], str | None]
+    #: (vendor, title words) -> consolidated id or None, for entries that name an agent's
+    #: finding of a pass by its title (`Codex P1 closed-channel panic: ... → I2`).
+    reconciled_by_title: list[tuple[str, str, str | None]] = field(default_factory=list)
+    #: Consolidated id -> the author's action in the report's Resolution table.
+    actions: dict[str, str] = field(default_factory=dict)
     unmapped: int = 0
 
 
@@ -117,13 +122,37 @@ def consolidated_part(report: str) -> str:
 def read_reference(report: str) -> Reference:
     """The consolidated findings, verdict, retro counts and reconciliation of a report."""
     text = consolidated_part(report)
+    by_id, by_title = _reconciliation(text)
     return Reference(
         findings=_findings(text),
         verdict=_verdict(text),
         unique=_retro_row(text, "unique insights"),
         misses=_retro_row(text, "coverage misses"),
-        reconciled=_reconciliation(text),
+        reconciled=by_id,
+        reconciled_by_title=by_title,
+        actions=resolution_actions(report),
     )
+
+
+#: Resolution actions that mean the author acted on the finding.
+ACTED_ON = ("fixed", "test written", "commented", "documentation updated")
+_RESOLUTION_ROW = re.compile(
+    r"^\|\s*\d+\s*\|\s*\**(?P<sev>critical|important|suggestion)\**\s+"
+    r"(?:(?P<id>[CIS]\d{1,2})|#(?P<n>\d{1,2}))\b[^|]*\|\s*(?P<action>[^|(]+)",
+    re.I | re.M,
+)
+
+
+def resolution_actions(report: str) -> dict[str, str]:
+    """Consolidated id -> the action (lowercase) of the report's `## Resolution` table."""
+    m = re.search(r"^## Resolution\s*$", report, re.M)
+    if m is None:
+        return {}
+    out: dict[str, str] = {}
+    for row in _RESOLUTION_ROW.finditer(report[m.end() :]):
+        fid = row.group("id") or f"{row.group('sev')[0].upper()}{row.group('n')}"
+        out.setdefault(fid.upper(), row.group("action").strip().lower())
+    return out
 
 
 def _findings(text: str) -> list[RefFinding]:
@@ -183,11 +212,13 @@ def decision(text: str) -> str | None:
     t = text.lower()
     if "rework" in t:
         return "Rework"
-    if "optional" in t:
+    if "optional" in t or re.search(r"\bwith (?:minor )?suggestions\b", t):
         return "Merge with optional fixes"
-    if "with fixes" in t or "required changes" in t or "with required" in t:
+    if re.search(r"\bwith (?:minor |required )?(?:fixes|changes)\b|changes requested", t):
         return "Merge with fixes"
-    if "as-is" in t or "as is" in t:
+    if re.search(r"\b(?:request|needs?) changes\b", t):
+        return "Merge with fixes"
+    if "as-is" in t or "as is" in t or "no blocking" in t:
         return "Merge as-is"
     return None
 
@@ -221,32 +252,49 @@ def _retro_row(text: str, label: str) -> dict[str, int]:
     return {}
 
 
-def _reconciliation(text: str) -> dict[tuple[str, str], str | None]:
+_RECONCILIATION = re.compile(
+    r"\*\*Reconciliation\*?\*?[.:]?\*?\*?|^#{2,4}\s+Reconciliation\s*$|^Reconciliation(?: note)?:",
+    re.M,
+)
+_CLAUSE_START = re.compile(
+    r"(?=\b(?:Claude|Codex|Gemini)\b(?:'s)?\s+(?:(?:P\d|pass[- ]?\d)\s+|[CIS]\d))"
+)
+_CLAUSE_HEAD = re.compile(
+    r"(Claude|Codex|Gemini)\b(?:'s)?\s+(?:(P\d|pass[- ]?\d)\s+)?(?:([CIS]\d{1,2})\b)?"
+)
+_TARGET = re.compile(r"(?:→|->|into|as|consolidated)\s+(?:\w+\s+){0,3}?\(?([CIS]\d{1,2})\b")
+_DROPPED = re.compile(r"dropped|rejected|false positive|limitation|not a", re.I)
+
+
+def _reconciliation(
+    text: str,
+) -> tuple[dict[tuple[str, str], str | None], list[tuple[str, str, str | None]]]:
     """`Gemini C1 (...): critical → important I1` style clauses: agent id -> consolidated id;
-    clauses that say dropped / rejected / false positive / limitation map to None."""
-    m = re.search(r"\*\*Reconciliation\*?\*?[.:]?\*?\*?", text)
-    if m is None:
-        return {}
-    body = text[m.end() :].split("\n\n\n")[0]
-    body = re.split(r"\n(?:#{1,3} |---)", body)[0]
-    clauses = re.split(r"(?=\b(?:Claude|Codex|Gemini)\b(?:'s)?\s+(?:[\w.]+\s+){0,2}?[CIS]\d)", body)
-    out: dict[tuple[str, str], str | None] = {}
-    for clause in clauses:
-        head = re.match(
-            r"(Claude|Codex|Gemini)\b(?:'s)?\s+(?:[\w.]+\s+){0,2}?([CIS]\d{1,2})\b", clause
-        )
-        if head is None:
-            continue
-        key = (head.group(1).lower(), head.group(2))
-        tail = clause[head.end() :]
-        target = re.search(
-            r"(?:→|->|into|as|consolidated)\s+(?:\w+\s+){0,3}?\(?([CIS]\d{1,2})\b", tail
-        )
-        if target:
-            out[key] = target.group(1)
-        elif re.search(r"dropped|rejected|false positive|limitation|not a", tail, re.I):
-            out[key] = None
-    return out
+    clauses that say dropped / rejected / false positive / limitation map to None. Clauses
+    naming a pass's finding by its title (`Codex P1 closed-channel panic: ...`) are returned
+    apart, keyed by those title words. Read from a bold label, a `Reconciliation` heading or
+    a plain `Reconciliation:` line, every one in the report."""
+    by_id: dict[tuple[str, str], str | None] = {}
+    by_title: list[tuple[str, str, str | None]] = []
+    for m in _RECONCILIATION.finditer(text):
+        body = text[m.end() :].split("\n\n\n")[0]
+        body = re.split(r"\n(?:#{1,3} |---)", body)[0]
+        for clause in _CLAUSE_START.split(body):
+            head = _CLAUSE_HEAD.match(clause)
+            if head is None or not (head.group(2) or head.group(3)):
+                continue
+            tail = clause[head.end() :]
+            target = _TARGET.search(tail)
+            cid = target.group(1) if target else None
+            if target is None and not _DROPPED.search(tail):
+                continue
+            vendor_ = head.group(1).lower()
+            if head.group(3):
+                by_id.setdefault((vendor_, head.group(3)), cid)
+            else:
+                title = re.split(r"[:(—]| \(|→|->", tail, maxsplit=1)[0]
+                by_title.append((vendor_, title.strip(' `"*'), cid))
+    return by_id, by_title
 
 
 # --------------------------------------------------------------------------- mapping
@@ -287,6 +335,11 @@ def match_score(ref: RefFinding, f: Finding) -> float:
 
 #: Below this score an attribution is left unmapped rather than guessed.
 MIN_SCORE = 1.6
+#: A further finding of an agent already mapped into a consolidated finding joins it only
+#: with a strong match (same place and shared title words, or the same code).
+SECOND_MEMBER_SCORE = 3.0
+#: Title-word overlap that ties a reconciliation entry naming a finding by title to it.
+TITLE_MATCH = 0.3
 
 
 def map_members(ref: Reference, agent_findings: dict[str, list[Finding]]) -> None:
@@ -295,7 +348,18 @@ def map_members(ref: Reference, agent_findings: dict[str, list[Finding]]) -> Non
     by_id = {f.id: f for f in ref.findings}
     used: set[tuple[str, str]] = set()
     filled: set[tuple[str, str]] = set()
-    for (v, aid), cid in ref.reconciled.items():
+    reconciled = dict(ref.reconciled)
+    for v, title, cid in ref.reconciled_by_title:
+        words = _words(title)
+        scored = [
+            (len(words & _words(f.title)) / len(words | _words(f.title)), f.id)
+            for f in agent_findings.get(v, [])
+            if words and (v, f.id) not in reconciled
+        ]
+        best = max(scored, default=None)
+        if best is not None and best[0] >= TITLE_MATCH:
+            reconciled[(v, best[1])] = cid
+    for (v, aid), cid in reconciled.items():
         if cid is None or cid not in by_id:
             if cid is None and any(f.id == aid for f in agent_findings.get(v, [])):
                 used.add((v, aid))
@@ -315,7 +379,7 @@ def map_members(ref: Reference, agent_findings: dict[str, list[Finding]]) -> Non
     for score, rid, v, fid in candidates:
         if score < MIN_SCORE:
             break
-        if (rid, v) in filled or (v, fid) in used:
+        if (v, fid) in used or ((rid, v) in filled and score < SECOND_MEMBER_SCORE):
             continue
         by_id[rid].members.add((v, fid))
         used.add((v, fid))

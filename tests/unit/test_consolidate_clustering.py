@@ -138,7 +138,10 @@ def test_same_excerpt_merges_even_across_cited_files() -> None:
     out = run(
         agent("Claude", finding("I1", "Token logged", "api.py", 9, excerpt=excerpt)),
         agent(
-            "Codex", finding("I4", "Credential exposure", "handlers/api.py", 12, excerpt=excerpt)
+            "Codex",
+            finding(
+                "I4", "Credential logged in plain text", "handlers/api.py", 12, excerpt=excerpt
+            ),
         ),
     )
     assert len(out.findings) == 1
@@ -249,3 +252,28 @@ def test_locations_of_merged_members_are_combined_without_repeats() -> None:
     [f] = out.findings
     assert [loc.label() for loc in f.locations] == ["cfg.py:10", "main.py:3"]
     assert f.fix == "re-raise"
+
+
+def test_overlapping_lines_without_a_shared_claim_stay_apart() -> None:
+    code = "for k, v := range cache { delete(cache, k) }"
+    out = run(
+        agent(
+            "Claude",
+            finding("I1", "Deleting while ranging skips entries", "app.go", 40, excerpt=code),
+        ),
+        agent(
+            "Codex",
+            finding("I1", "Unbounded growth of `cache` under load", "app.go", 40, excerpt=code),
+        ),
+    )
+    assert groups(out) == [["Claude:I1"], ["Codex:I1"]]
+
+
+def test_a_style_nit_never_merges_into_a_behaviour_claim() -> None:
+    out = run(
+        agent(
+            "Claude", finding("S1", "Typo in the retry loop comment", "db.py", 12, category="style")
+        ),
+        agent("Codex", finding("I1", "Retry loop never backs off", "db.py", 12)),
+    )
+    assert sorted(groups(out)) == [["Claude:S1"], ["Codex:I1"]]

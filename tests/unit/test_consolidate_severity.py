@@ -250,3 +250,33 @@ def test_declined_findings_are_dropped_with_their_round() -> None:
     assert out.verdict.decision == "Merge as-is"
     assert [r.dropped for r in out.retro] == [1, 1]
     assert [r.false_positives for r in out.retro] == [0, 0]
+
+
+def test_a_lone_vendors_hedged_important_is_a_suggestion_and_recorded() -> None:
+    body = "A latent ordering issue: nothing calls this twice today, a comment-only fix is enough."
+    out = run(
+        agent("Claude", finding("I1", "important", "Init order is fragile", "a.go", 3, body=body)),
+        agent("Codex", finding("S1", "suggestion", "Rename `x`", "b.go", 9)),
+    )
+    fragile = next(f for f in out.findings if f.title == "Init order is fragile")
+    assert fragile.severity == "suggestion"
+    [change] = fragile.severity_changes
+    assert change.reason == "an important from one vendor only, and its own text calls it latent"
+    entry = next(e for e in out.reconciliation if e.finding_id == "I1")
+    assert entry.to_severity == "suggestion" and "calls it latent" in entry.note
+    assert out.retro[0].downgraded == {"I→S": 1}
+
+
+def test_a_hedge_does_not_lower_an_important_two_vendors_raise_or_an_unhedged_one() -> None:
+    body = "Latent today, but the retry path reaches it."
+    shared = run(
+        agent(
+            "Claude", finding("I1", "important", "Retry reuses a closed body", "r.go", 7, body=body)
+        ),
+        agent("Codex", finding("I1", "important", "Closed body reused on retry", "r.go", 7)),
+    )
+    assert [f.severity for f in shared.findings] == ["important"]
+    plain = run(
+        agent("Claude", finding("I1", "important", "Retry reuses a closed body", "r.go", 7))
+    )
+    assert [f.severity for f in plain.findings] == ["important"]

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from deepreview.consolidate.fingerprint import words_fingerprint
 from deepreview.consolidate.similarity import Vector
 from deepreview.schema import Finding, Location
+
+#: Categories of findings about form, not behaviour.
+NIT_CATEGORIES = frozenset(
+    {"style", "docs", "doc", "documentation", "naming", "typo", "comment", "comments", "lint",
+     "format", "formatting", "nit", "readability"}
+)  # fmt: skip
+_NIT_TITLE = re.compile(
+    r"\b(?:typo|misspel\w*|naming|rename|docstring|comment|wording|formatting|whitespace|nit)\b",
+    re.IGNORECASE,
+)
+
+
+def is_nit(category: str, title: str) -> bool:
+    """Whether a finding is a style or documentation nit: by its category, or for an untyped
+    finding by its title."""
+    cat = category.strip().lower()
+    if cat in NIT_CATEGORIES:
+        return True
+    return cat in ("issue", "") and bool(_NIT_TITLE.search(title))
 
 
 @dataclass(slots=True)
@@ -26,6 +46,8 @@ class Claim:
     excerpt_key: str
     #: Title and body as a TF-IDF vector over all claims of the consolidation.
     vector: Vector = field(default_factory=dict)
+    #: The claim's content words beyond the code it cites (see `similarity.claim_words`).
+    claim_words: frozenset[str] = frozenset()
     #: The primary location's path.
     path: str | None = field(init=False)
     #: The primary location's file name.
@@ -38,6 +60,8 @@ class Claim:
     deterministic: bool = field(init=False)
     #: The finding's own fingerprint (primary path, category, title).
     fingerprint: str = field(init=False)
+    #: Whether it is a style or documentation nit rather than a claim about behaviour.
+    nit: bool = field(init=False)
 
     def __post_init__(self) -> None:
         primary = self.locations[0] if self.locations else None
@@ -49,3 +73,4 @@ class Claim:
         self.words = frozenset(self.title_key.split())
         self.deterministic = self.kind in ("analyzer", "builtin")
         self.fingerprint = words_fingerprint(self.path, self.words, self.finding.category)
+        self.nit = is_nit(self.finding.category, self.finding.title)

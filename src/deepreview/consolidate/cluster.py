@@ -5,7 +5,9 @@ window in large ones), identical excerpt, a rare shared backticked symbol, an an
 one line — so the cost stays about linear in the number of findings.
 
 Two agents' findings are the same defect when their places and their words agree: the nearer
-the cited lines, the less the texts (title and body, TF-IDF weighted) need to share.
+the cited lines, the less the texts (title and body, TF-IDF weighted) need to share. Places
+alone never suffice: two models' claims merge only when they share a content word beyond the
+code they cite, and a style or documentation nit never merges into a claim about behaviour.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ def pair_score(a: Claim, b: Claim) -> float | None:
     if a.agent == b.agent:
         near_duplicate = (rel in ("overlap", "near") and sim >= 90) or (same_excerpt and sim >= 70)
         return 300.0 + sim if near_duplicate else None
+    if not (a.deterministic or b.deterministic) and not shared_claim(a, b):
+        return None
     if same_excerpt:
         return 200.0 + sim
     cos = cosine(a.vector, b.vector)
@@ -101,6 +105,13 @@ def pair_score(a: Claim, b: Claim) -> float | None:
     if rel == "other" and (linked or sim >= 85):
         return base + 100 * cos
     return None
+
+
+def shared_claim(a: Claim, b: Claim) -> bool:
+    """Whether two models' findings make one claim: they share a content word beyond the code
+    on the line, and neither is a style or documentation nit about what the other calls a
+    behaviour problem."""
+    return a.nit == b.nit and not a.claim_words.isdisjoint(b.claim_words)
 
 
 def _same_analyzer_hit(a: Claim, b: Claim) -> bool:

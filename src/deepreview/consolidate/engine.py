@@ -22,7 +22,7 @@ from deepreview.consolidate.observations import (
 from deepreview.consolidate.preexisting import pre_existing_reason
 from deepreview.consolidate.retro import build_retro, contributes
 from deepreview.consolidate.severity import RANK, decide
-from deepreview.consolidate.similarity import squash, symbols, text_key, weigh
+from deepreview.consolidate.similarity import claim_words, squash, symbols, text_key, weigh
 from deepreview.consolidate.summary import build_summary
 from deepreview.consolidate.tree import SourceTree
 from deepreview.consolidate.verdict import decide_verdict
@@ -271,6 +271,7 @@ def _ground(
                         title_key=text_key(f.title),
                         symbols=symbols(f"{f.title}\n{f.body}", exclude),
                         excerpt_key=squash(f.excerpt or ""),
+                        claim_words=claim_words(f"{f.title}\n{f.body}", f.excerpt or ""),
                     )
                 )
             order += 1

@@ -11,6 +11,9 @@ Rules, applied to the claims that survived grounding:
    their own and keep their level).
 4. Own hedge: when every supporting claim itself calls the issue low-risk, theoretical,
    cosmetic or unreachable in practice, the level drops one step.
+5. A lone vendor's hedged important: an important raised by one vendor only whose own text
+   hedges it (a light touch, comment-only, no fix needed, latent, theoretical, cosmetic,
+   documentation only) is a suggestion.
 """
 
 from __future__ import annotations
@@ -30,12 +33,19 @@ _HEDGE = re.compile(
     r"|unlikely in practice|(?:unreachable|not reachable) (?:in practice|today|currently))\b",
     re.IGNORECASE,
 )
+#: Words by which a reviewer concedes a finding needs no real fix.
+_SOFT = re.compile(
+    r"\b(light[- ]touch|comment[- ]only|(?:no|not a) (?:code )?(?:fix|change)(?:es)? (?:is )?"
+    r"(?:needed|required|necessary)|latent|theoretical(?:ly)?|cosmetic|docs?[- ]only"
+    r"|documentation[- ]only|low[- ]risk|low[- ]impact|purely stylistic|nit(?:pick)?)\b",
+    re.IGNORECASE,
+)
 _NEGATION = re.compile(r"\b(not|never|isn't|is not|hardly|no longer)\s+(?:\w+\s+){0,2}$", re.I)
 
 
-def hedge(text: str) -> str | None:
+def hedge(text: str, pattern: re.Pattern[str] = _HEDGE) -> str | None:
     """The first phrase in `text` that calls the finding low-stakes, unless it is negated."""
-    for match in _HEDGE.finditer(text):
+    for match in pattern.finditer(text):
         if not _NEGATION.search(text[max(0, match.start() - 40) : match.start()]):
             return match.group(1).lower()
     return None
@@ -69,10 +79,17 @@ def decide(members: Sequence[Claim], vendors: int = 1) -> tuple[Severity, list[S
     ):
         result = "important"
         why = f"only {decisive.agent} rated it critical; a critical needs a second vendor"
+    before_hedges = result
     hedges = [hedge(f"{c.finding.title}\n{c.finding.body}") for c in members]
     if all(hedges) and result != "suggestion":
         result = lower(result)
         why = f"its supporting agents call it {hedges[0]}"
+    soft = [hedge(f"{c.finding.title}\n{c.finding.body}", _SOFT) for c in members]
+    lone = len(ranked) == 1 and not any(c.deterministic for c in members)
+    if lone and result == before_hedges == "important" and any(soft):
+        result = "suggestion"
+        word = next(s for s in soft if s)
+        why = f"an important from one vendor only, and its own text calls it {word}"
     changes = [
         SeverityChange(
             agent=c.agent,

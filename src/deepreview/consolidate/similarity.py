@@ -39,6 +39,24 @@ def content_words(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
 
 
+#: Words every review uses; they say nothing about which defect a claim is about.
+_GENERIC = frozenset(
+    _WORD.findall(
+        "issue problem function method code line lines file call calls value values return "
+        "could would might also when then than there here used using uses case check change"
+    )
+)
+
+
+def claim_words(text: str, code: str) -> frozenset[str]:
+    """The content words of a claim's `text` that are not code: words of its cited `code`,
+    backticked symbols, short words and words every review uses are left out."""
+    skip = set(content_words(code)) | _GENERIC
+    for sym in _BACKTICKED.findall(text):
+        skip.update(content_words(sym))
+    return frozenset(w for w in content_words(text) if len(w) > 3 and w not in skip)
+
+
 def text_key(text: str) -> str:
     """The form of a title that similarity compares."""
     return " ".join(content_words(text))
