@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deepreview.offline import OfflineError, consolidate_reviews
 from deepreview.parse import parse_review
 from deepreview.parse.appendix import split_appendix
+from deepreview.parse.report import ReportReadError, read_prior
+from deepreview.prior import PriorRound
 from deepreview.schema import Finding, Report
 from replay_reference import ACTED_ON, Reference, map_members, read_reference, vendor
 
@@ -33,7 +35,9 @@ title words. Same-issue pairs = pairs of agent findings under one consolidated f
 agent findings the reference maps take part (findings the lead dropped are neither right nor
 wrong to merge). Severity: each reference finding vs. our finding holding most of its members.
 Verdict: exact decision, and on three levels (Rework / fixes required / no fixes required).
-Unique insights and coverage misses: ours vs. the retro table, per agent. Finding precision:
+Each report is given the earlier reports of its series as prior rounds, as a user's later
+rounds would be (--no-prior: without them). Unique insights and coverage misses: ours vs. the
+retro table, per agent. Finding precision:
 our consolidated findings holding an agent finding the lead kept. Acted on: of the critical and
 important findings of reports with a Resolution table, the share the author then fixed, tested,
 commented or documented (ours through the lead's finding they match; unmatched = not acted on)."""
@@ -99,7 +103,30 @@ def _display_names(report_text: str, headings: list[str]) -> list[str]:
     return names
 
 
-def replay(path: Path, upstream: Path | None, heads: dict[str, str], verbose: bool) -> Tally | None:
+def series_key(path: Path) -> str:
+    """The review series a report belongs to: its name without the leading timestamp."""
+    return re.sub(r"^\d{8}-\d{6}-", "", path.stem)
+
+
+def earlier_rounds(path: Path, reports: list[Path]) -> list[PriorRound]:
+    """The earlier reports of the same series, oldest first, as deepreview reads them back."""
+    same = [p for p in reports if series_key(p) == series_key(path) and p.name < path.name]
+    rounds = []
+    for n, p in enumerate(sorted(same), start=1):
+        try:
+            rounds.append(read_prior(p.read_text(encoding="utf-8"), n))
+        except ReportReadError:
+            continue
+    return rounds
+
+
+def replay(
+    path: Path,
+    upstream: Path | None,
+    heads: dict[str, str],
+    verbose: bool,
+    prior: list[PriorRound] | None = None,
+) -> Tally | None:
     """Compare one report's own consolidation with ours."""
     text = path.read_text(encoding="utf-8")
     appendix = split_appendix(text)
@@ -122,7 +149,9 @@ def replay(path: Path, upstream: Path | None, heads: dict[str, str], verbose: bo
     }
     head = heads.get(path.name) if upstream is not None else None
     try:
-        ours = consolidate_reviews(reviews, repo=upstream if head else None, head=head)
+        ours = consolidate_reviews(
+            reviews, repo=upstream if head else None, head=head, prior=prior or ()
+        )
     except OfflineError as exc:
         print(f"{path.name}: {exc}", file=sys.stderr)
         return None
@@ -264,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=corpus)
     parser.add_argument("--upstream", type=Path, help="git dir of the reviewed repository")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
+    parser.add_argument(
+        "--no-prior",
+        action="store_true",
+        help="do not give each report the earlier reports of its series (--prior)",
+    )
     args = parser.parse_args(argv)
     reports = sorted(args.corpus.glob("*.md"))
     if not reports:
@@ -279,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     total = Tally()
     started = time.perf_counter()
     for path in reports:
-        t = replay(path, args.upstream, heads, args.verbose)
+        prior = None if args.no_prior else earlier_rounds(path, reports)
+        t = replay(path, args.upstream, heads, args.verbose, prior)
         if t is None:
             continue
         total.add(t)

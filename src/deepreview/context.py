@@ -9,20 +9,10 @@ from pathlib import Path
 
 from deepreview.config import VerifyConfig
 from deepreview.diff import Diff, DiffSource
+from deepreview.prior import PriorRecord
 from deepreview.runtime import Runtime
 from deepreview.schema import DeclinedFinding, ReportTarget
 from deepreview.source.since import SinceLastReview
-
-
-@dataclass(frozen=True)
-class PriorRoundFinding:
-    """A finding of the previous round, as shown to agents."""
-
-    id: str
-    fingerprint: str
-    severity: str
-    title: str
-    location: str
 
 
 @dataclass(frozen=True)
@@ -38,7 +28,7 @@ class ReviewContext:
     base_sha: str | None
     run_dir: Path
     runtime: Runtime
-    prior_findings: tuple[PriorRoundFinding, ...] = ()
+    prior_findings: tuple[PriorRecord, ...] = ()
     declined: tuple[DeclinedFinding, ...] = ()
     untrusted_text: str = ""
     since: SinceLastReview | None = None

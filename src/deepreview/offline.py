@@ -10,6 +10,8 @@ from pathlib import Path
 
 from deepreview.consolidate import ConsolidationInput, consolidate
 from deepreview.parse import parse_review
+from deepreview.parse.report import ReportReadError, read_prior
+from deepreview.prior import PriorRound
 from deepreview.schema import AgentRun, Report, ReportTarget
 from deepreview.source.git import TargetError, resolve
 from deepreview.source.tree import GitTree
@@ -19,6 +21,18 @@ __all__ = ["OfflineError", "consolidate_reviews", "review_spec"]
 
 class OfflineError(Exception):
     """The reviews or the repository cannot be used; the message is shown to the user as is."""
+
+
+def prior_round(path: Path, number: int) -> PriorRound:
+    """The earlier round a report file holds (`number` when the report does not say)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise OfflineError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return read_prior(text, number)
+    except ReportReadError as exc:
+        raise OfflineError(f"{path}: {exc}") from exc
 
 
 def review_spec(spec: str) -> tuple[str, Path]:
@@ -41,10 +55,12 @@ def consolidate_reviews(
     repo: Path | None = None,
     head: str | None = None,
     families: Mapping[str, str] | None = None,
+    prior: Sequence[PriorRound] = (),
 ) -> Report:
     """One Report from (reviewer display name, review text) pairs. With `repo`, every cited
     file, line and excerpt is checked against the commit `head` (default HEAD) of that
-    repository (a bare one works too). Raises OfflineError for no reviews or an unknown commit."""
+    repository (a bare one works too). `prior`: earlier rounds, whose declined findings are
+    not raised again. Raises OfflineError for no reviews or an unknown commit."""
     if not reviews:
         raise OfflineError("no reviews to consolidate")
     if head is not None and repo is None:
@@ -60,11 +76,15 @@ def consolidate_reviews(
             tree = GitTree(repo, head_sha)
         except (TargetError, ValueError) as exc:
             raise OfflineError(f"{exc} (in {repo})") from exc
-    result = consolidate(ConsolidationInput(runs=runs, tree=tree, families=dict(families or {})))
+    declined = [d for p in prior for d in p.declined]
+    result = consolidate(
+        ConsolidationInput(runs=runs, tree=tree, families=dict(families or {}), declined=declined)
+    )
     created = datetime.now(UTC)
     return Report(
         id=f"{created.strftime('%Y%m%d-%H%M%S')}-consolidated",
         created_at=created,
+        round=max((p.round for p in prior), default=0) + 1,
         target=ReportTarget(kind="range", head_sha=head_sha),
         runs=runs,
         **result.report_fields(),

@@ -24,8 +24,8 @@ from deepreview.agents.select import select_agents
 from deepreview.background import in_background
 from deepreview.config import Config, load_config
 from deepreview.consolidate.engine import ConsolidationInput, consolidate
-from deepreview.consolidate.rounds import PriorRecord, match_rounds
-from deepreview.context import PriorRoundFinding, ReviewContext
+from deepreview.consolidate.rounds import match_rounds
+from deepreview.context import ReviewContext
 from deepreview.diff import Diff, parse_diff_file
 from deepreview.diff_filter import (
     FilterRules,
@@ -38,6 +38,7 @@ from deepreview.escape import escaped_model
 from deepreview.fix_check import with_applicable_fixes
 from deepreview.forge.registry import web_links
 from deepreview.output import check_output_dir, reports_in, write_index, write_new_report
+from deepreview.prior import PriorRecord, PriorRound
 from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
@@ -130,16 +131,6 @@ class ReviewOptions:
                 f"choose from {', '.join(RENDERERS)}"
             )
         self.target.check()
-
-
-@dataclass(frozen=True)
-class PriorRound:
-    """The previous round of a review: its number, reviewed head, findings and declines."""
-
-    round: int
-    head_sha: str | None
-    findings: Sequence[PriorRecord]
-    declined: Sequence[DeclinedFinding]
 
 
 @dataclass(frozen=True)
@@ -422,10 +413,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 base_sha=resolved.base_sha,
                 run_dir=work / "agents",
                 runtime=runtime,
-                prior_findings=tuple(
-                    PriorRoundFinding(p.id, p.fingerprint, p.severity, p.title, p.location)
-                    for p in series.prior
-                ),
+                prior_findings=tuple(series.prior),
                 declined=tuple(series.declined),
                 untrusted_text=f"{pr_info.title}\n\n{pr_info.body}" if pr_info else "",
                 since=since,

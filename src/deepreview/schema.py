@@ -387,6 +387,9 @@ class DeclinedFinding(Model):
     title: str
     round: int
     reason: str
+    location: str | None = Field(
+        default=None, description="`path` or `path:line` of the declined finding, when known."
+    )
 
 
 class FeedbackComment(Model):

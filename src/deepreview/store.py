@@ -381,13 +381,17 @@ class Store:
             return []
         marks = ",".join("?" * len(ids))
         rows = self._db.execute(
-            "SELECT fingerprint, title, round, reason FROM declines "
-            f"WHERE review_id IN ({marks}) ORDER BY created_at",
+            "SELECT d.fingerprint, d.title, d.round, d.reason, "
+            "(SELECT f.location FROM findings f WHERE f.review_id = d.review_id "
+            "AND f.fingerprint = d.fingerprint LIMIT 1) "
+            f"FROM declines d WHERE d.review_id IN ({marks}) ORDER BY d.created_at",
             ids,
         ).fetchall()
         seen: dict[str, DeclinedFinding] = {}
-        for fp, title, rnd, reason in rows:
-            seen[fp] = DeclinedFinding(fingerprint=fp, title=title, round=rnd, reason=reason)
+        for fp, title, rnd, reason, location in rows:
+            seen[fp] = DeclinedFinding(
+                fingerprint=fp, title=title, round=rnd, reason=reason, location=location or None
+            )
         return list(seen.values())
 
     # ---------------------------------------------------------------- cache

@@ -220,3 +220,34 @@ def test_an_index_written_by_something_else_is_left_alone(planted: Path, tmp_pat
     proc = deepreview(planted, "review", "--agent", "scan", "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     assert (out / "index.html").read_text() == "<html>my own page</html>"
+
+
+def test_resolve_appends_a_resolution_that_later_rounds_honour(planted: Path) -> None:
+    assert deepreview(planted, "review", "--agent", "scan").returncode == 0
+    [first] = sorted((planted / ".deepreview" / "reviews").glob("*.json"))
+    data = json.loads(first.read_text())
+    secret = next(f for f in data["findings"] if f["severity"] == "critical")
+    other = next(f for f in data["findings"] if f["id"] != secret["id"])
+    proc = deepreview(
+        planted,
+        "resolve",
+        data["id"],
+        f"{secret['id']}=skipped:a documented test key",
+        f"{other['id']}=fixed",
+    )
+    assert proc.returncode == 0, proc.stderr
+    md = first.with_suffix(".md").read_text()
+    section = md[md.index("## Resolution") :]
+    assert f"| 1 | Critical {secret['id']}: " in section
+    assert "| Skipped | a documented test key |" in section and "| Fixed |" in section
+    assert "**Commit** | `" in section
+    bad = deepreview(planted, "resolve", data["id"], "Z9=fixed")
+    assert bad.returncode == 2 and "has no finding Z9" in bad.stderr
+    assert deepreview(planted, "resolve", data["id"], "I1=maybe").returncode == 2
+    # The next round drops the skipped finding as declined.
+    commit(planted, {"app/more.py": "X = 1\n"}, "More")
+    assert deepreview(planted, "review", "--agent", "scan").returncode == 0
+    second = max((planted / ".deepreview" / "reviews").glob("*.json"), key=lambda p: p.name)
+    again = json.loads(second.read_text())
+    assert secret["fingerprint"] not in {f["fingerprint"] for f in again["findings"]}
+    assert [d["reason"] for d in again["declined"]] == ["a documented test key"]

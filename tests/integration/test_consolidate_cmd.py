@@ -89,3 +89,44 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("deepreview: error: "), proc.stderr
         assert message in lines[0]
+
+
+def test_prior_reports_decline_what_their_resolution_skipped(tmp_path: Path) -> None:
+    write_reviews(tmp_path)
+    first = deepreview("consolidate", "--review", "claude.md", "--format", "md", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    [report_md] = tmp_path.glob("*-consolidated.md")
+    resolution = (
+        "\n\n## Resolution\n\n| # | Finding | Action | Reason |\n|---|---|---|---|\n"
+        "| 1 | Important I1: Retry loop never gives up | Skipped | retries are bounded upstream |\n"
+    )
+    prior = tmp_path / "round1.md"
+    prior.write_text(report_md.read_text() + resolution)
+    # The second round words the same concern differently.
+    (tmp_path / "codex.json").write_text(
+        json.dumps(
+            {
+                "findings": [
+                    {
+                        "id": "I1",
+                        "severity": "important",
+                        "title": "Retry loop has no upper bound, never gives up",
+                        "locations": [{"path": "src/net.py", "start_line": 4}],
+                    }
+                ]
+            }
+        )
+    )
+    out = tmp_path / "out"
+    proc = deepreview(
+        "consolidate", "--review", "codex.json", "--prior", str(prior), "--output", str(out),
+        "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    [data] = [json.loads(p.read_text()) for p in out.glob("*.json")]
+    assert data["findings"] == [] and data["round"] == 2
+    [dropped] = data["dropped"]
+    assert dropped["kind"] == "declined"
+    assert dropped["reason"] == "declined in round 1: retries are bounded upstream"
+    bad = deepreview("consolidate", "--review", "codex.json", "--prior", "codex.json", cwd=tmp_path)
+    assert bad.returncode == 2 and "not a report's JSON" in bad.stderr

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from deepreview.context import PriorRoundFinding, ReviewContext
+from deepreview.context import ReviewContext
 from deepreview.diff import Diff, parse_diff_file
+from deepreview.prior import PriorRecord
 from deepreview.prompt import (
     PROMPT_VERSION,
     build_prompt,
@@ -102,7 +103,7 @@ def test_prior_findings_and_declined_are_listed(tmp_path: Path) -> None:
     ctx = make_context(
         tmp_path,
         {"app.py": "x = 1\n"},
-        prior_findings=(PriorRoundFinding("I1", "fp1", "important", "Leaks a handle", "app.py:1"),),
+        prior_findings=(PriorRecord("I1", "fp1", "important", "Leaks a handle", "app.py:1"),),
         declined=(DeclinedFinding(fingerprint="fp2", title="Rename x", round=1, reason="churn"),),
     )
     p = build_prompt(ctx, include_content=False, budget_tokens=None)

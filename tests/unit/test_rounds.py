@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from deepreview.consolidate.rounds import PriorRecord, match_rounds
+from deepreview.consolidate.rounds import match_rounds
+from deepreview.prior import PriorRecord
 from deepreview.schema import (
     AgentReview,
     AgentRun,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from deepreview.ci.environment import CIJob
 from deepreview.ci.host import Host, Previous, Published
 from deepreview.ci.outputs import append_outputs, append_summary, job_outputs, write_dotenv
-from deepreview.consolidate.rounds import PriorRecord
-from deepreview.pipeline import PriorRound, ReviewOptions, ReviewResult, review
+from deepreview.pipeline import ReviewOptions, ReviewResult, review
+from deepreview.prior import PriorRecord, PriorRound
 from deepreview.redact import Redactor
 from deepreview.render import render
 from deepreview.runner import ProgressCallback

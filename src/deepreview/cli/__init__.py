@@ -20,6 +20,7 @@ from deepreview.cli.init import init_cmd
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
 from deepreview.cli.progress import Progress, console, log_style
 from deepreview.cli.publish import publish_cmd
+from deepreview.cli.resolve import resolve_cmd
 from deepreview.cli.results import report_dir, show_result, stdout_format
 from deepreview.cli.show import show_cmd
 from deepreview.cli.staged import staged_patch
@@ -253,6 +254,7 @@ def decline_cmd(finding: str, reason: str, cwd: Path) -> None:
 
 main.add_command(publish_cmd)
 main.add_command(consolidate_cmd)
+main.add_command(resolve_cmd)
 main.add_command(ci_cmd)
 main.add_command(show_cmd)
 main.add_command(init_cmd)

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 
 from deepreview.cli.errors import fail, parse_formats
-from deepreview.offline import OfflineError, consolidate_reviews, review_spec
+from deepreview.offline import OfflineError, consolidate_reviews, prior_round, review_spec
 from deepreview.output import OutputError, reports_in, write_index, write_report
 
 
@@ -26,6 +26,15 @@ from deepreview.output import OutputError, reports_in, write_index, write_report
 )
 @click.option("--head", metavar="SHA", help="The reviewed commit in --repo (default: HEAD).")
 @click.option(
+    "--prior",
+    "priors",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="REPORT",
+    help="An earlier round's report (Markdown or JSON), oldest first; repeatable. Findings its "
+    "Resolution declined are not raised again.",
+)
+@click.option(
     "--format", "formats", default="md,json", show_default=True, help="Comma-separated formats."
 )
 @click.option(
@@ -37,7 +46,12 @@ from deepreview.output import OutputError, reports_in, write_index, write_report
     help="Output folder.",
 )
 def consolidate_cmd(
-    specs: tuple[str, ...], repo: Path | None, head: str | None, formats: str, output_dir: Path
+    specs: tuple[str, ...],
+    repo: Path | None,
+    head: str | None,
+    priors: tuple[Path, ...],
+    formats: str,
+    output_dir: Path,
 ) -> None:
     """Consolidate agent reviews given as files into one verified report."""
     fmts = parse_formats(formats)
@@ -50,7 +64,8 @@ def consolidate_cmd(
             except OSError as exc:
                 raise OfflineError(f"cannot read {path}: {exc.strerror or exc}") from exc
             reviews.append((name, text))
-        report = consolidate_reviews(reviews, repo=repo, head=head)
+        rounds = [prior_round(path, n) for n, path in enumerate(priors, start=1)]
+        report = consolidate_reviews(reviews, repo=repo, head=head, prior=rounds)
         paths = write_report(report, output_dir, fmts)
         index = write_index(output_dir, [*reports_in(output_dir), report], report.target.repo)
         if index is not None:

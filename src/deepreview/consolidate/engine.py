@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from deepreview.consolidate.claim import Claim
-from deepreview.consolidate.cluster import NEAR_LINES, cluster
+from deepreview.consolidate.cluster import CLOSE_LINES, NEAR_LINES, cluster, same_file
 from deepreview.consolidate.consensus import family_of
 from deepreview.consolidate.fingerprint import fingerprint, words_fingerprint
 from deepreview.consolidate.ground import Grounder
@@ -332,11 +332,37 @@ def _covers(a: Location, b: Location) -> bool:
 
 
 def _declined(draft: _Draft, declined: Mapping[str, DeclinedFinding]) -> DeclinedFinding | None:
-    """The declined finding this cluster repeats (by its own or any member's fingerprint)."""
+    """The declined finding this cluster repeats: by its own or any member's fingerprint, or
+    by place and wording (see `reraises`)."""
     if not declined:
         return None
     prints = [draft.fingerprint, *(c.fingerprint for c in draft.members)]
-    return next((declined[p] for p in prints if p in declined), None)
+    by_print = next((declined[p] for p in prints if p in declined), None)
+    if by_print is not None:
+        return by_print
+    return next((d for d in declined.values() if any(reraises(c, d) for c in draft.members)), None)
+
+
+#: Content words a re-raise shares with the declined finding's title.
+RERAISE_WORDS = 2
+
+
+def reraises(claim: Claim, declined: DeclinedFinding) -> bool:
+    """Whether a claim raises a declined finding again in other words: in the same file, near
+    its lines (or either without lines), sharing at least RERAISE_WORDS content words with its
+    title."""
+    if declined.location is None or claim.path is None:
+        return False
+    path, _, lines = declined.location.partition(":")
+    if not same_file(claim.path, path):
+        return False
+    first = lines.split("-", 1)[0]
+    if first.isdigit() and claim.span is not None:
+        start = int(first)
+        end = int(lines.rsplit("-", 1)[-1]) if lines.rsplit("-", 1)[-1].isdigit() else start
+        if claim.span[0] > end + CLOSE_LINES or start > claim.span[1] + CLOSE_LINES:
+            return False
+    return len(claim.claim_words & claim_words(declined.title, "")) >= RERAISE_WORDS
 
 
 def _sort_key(d: _Draft) -> tuple[int, bool, int, int, str, int, str, str]:

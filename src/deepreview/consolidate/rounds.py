@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from deepreview.prior import PriorRecord
 from deepreview.schema import AgentRun, ConsolidatedFinding, PriorFinding
 
 #: Title similarity (0-100) above which two findings in one file are the same issue.
 SAME_ISSUE_SIMILARITY = 75.0
-
-
-@dataclass(frozen=True)
-class PriorRecord:
-    """A finding of the previous round."""
-
-    id: str
-    fingerprint: str
-    severity: str
-    title: str
-    location: str
-
-    @property
-    def path(self) -> str:
-        """The file part of the location."""
-        return self.location.split(":", 1)[0]
 
 
 def _path(f: ConsolidatedFinding) -> str:
