@@ -1,8 +1,8 @@
 """The scope stage: where a cited place sits relative to the change. This module is the one
 definition of "in the diff"; analyzers, consolidation, renderers and publishers all use it.
 
-A place is `added` when its lines include a line the change adds (or removes: a deleted
-file, or a line next to where lines were deleted), `hunk` when it lies in a changed hunk but
+A place is `added` when its lines include a line the change adds (or it is in a file the change
+deletes), `hunk` when it lies in a changed hunk but
 only on unchanged context lines, `file` when it is in a changed file outside its hunks (or
 names the file as a whole) and `outside` when the file is not changed at all. Its anchor is
 the new-side range an inline review comment can be attached to: the part of the place inside
@@ -65,12 +65,9 @@ class _FileScope:
 
     @property
     def changed(self) -> frozenset[int]:
-        """New-side lines the change adds, and those adjacent to deleted lines."""
+        """New-side lines the change adds."""
         if self._changed is None:
-            lines = set(self._fd.added_lines)
-            if self._fd.deleted_count:
-                lines |= _deletion_points(self._fd)
-            self._changed = frozenset(lines)
+            self._changed = self._fd.added_lines
         return self._changed
 
     @property
@@ -114,28 +111,6 @@ class _FileScope:
                     update={"start_line": lo, "end_line": hi if hi > lo else None}
                 )
         return None
-
-
-def _deletion_points(fd: FileDiff) -> set[int]:
-    """New-side lines right before and after each run of deleted lines."""
-    points: set[int] = set()
-    for hunk in fd.hunks:
-        previous: int | None = None
-        pending = False
-        for ln in hunk.lines:
-            if ln.kind == "deleted":
-                pending = True
-                if previous is not None:
-                    points.add(previous)
-                continue
-            if ln.new_lineno is not None:
-                if pending:
-                    points.add(ln.new_lineno)
-                    pending = False
-                previous = ln.new_lineno
-        if pending:
-            points.add(hunk.new_start + max(hunk.new_count, 1) - 1)
-    return points
 
 
 class DiffScope:

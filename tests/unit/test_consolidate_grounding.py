@@ -206,6 +206,9 @@ def test_an_ai_finding_that_ties_itself_to_the_change_counts() -> None:
     assert [f.id for f in tied.findings] == ["I1"] and tied.findings[0].scope is Scope.FILE
     worse = one(finding("I1", "app.py", 14, body="This change makes it reachable."), diff=diff)
     assert [f.id for f in worse.findings] == ["I1"]
+    body = "This change removes the length check above, so the slice can overrun."
+    removed = one(finding("I1", "app.py", 14, body=body), diff=diff)
+    assert [f.id for f in removed.findings] == ["I1"]
 
 
 def test_counted_scopes_are_configurable() -> None:

@@ -53,8 +53,8 @@ def test_each_place_gets_its_scope() -> None:
         at("app.py", 12): Scope.ADDED,
         at("app.py", 10, 12): Scope.ADDED,  # a range that reaches an added line
         at("app.py", 10): Scope.HUNK,  # context line
-        at("app.py", 16): Scope.ADDED,  # right after the deleted line
-        at("app.py", 15): Scope.ADDED,  # right before it
+        at("app.py", 16): Scope.HUNK,  # right after the deleted line: unchanged
+        at("app.py", 15): Scope.HUNK,  # right before it
         at("app.py", 17): Scope.HUNK,
         at("app.py", 40): Scope.FILE,
         at("app.py"): Scope.FILE,

@@ -2,7 +2,8 @@
 
 Rule: a finding counts toward the verdict when one of its places is in a counted scope (by
 default: on lines the change adds), or when an AI reviewer ties it to the change, by citing a
-line the change adds or by saying the change causes it or makes it reachable or worse; any
+line the change adds or by saying the change causes it (removes, breaks, introduces) or makes
+it reachable or worse; any
 other finding is pre-existing (listed in Design Observations). The diff runs from the merge
 base, so a place that is not on an added line is code the merge base already had.
 """
@@ -21,7 +22,7 @@ from deepreview.scope import DiffScope, Placement, Scope
 _TIED = re.compile(
     r"\b(?:this|the)\s+(?:change|pr|pull request|patch|commit|diff|branch)\b[^.\n]{0,80}?"
     r"\b(?:now|makes?|made|introduc\w*|caus\w*|expos\w*|break\w*|regress\w*|trigger\w*"
-    r"|reach\w*|worsen\w*)\b"
+    r"|reach\w*|worsen\w*|remov\w*|delet\w*|drop\w*)\b"
     r"|\b(?:introduced|caused|exposed|worsened)\s+by\s+(?:this|the)\s+"
     r"(?:change|pr|pull request|patch|commit|diff)\b"
     r"|\b(?:now|newly)\s+(?:reachable|exposed|triggered|called|hit|possible|broken)\b"
