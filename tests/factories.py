@@ -189,6 +189,7 @@ def _runs() -> list[AgentRun]:
     return [
         AgentRun(
             agent="claude",
+            family="Anthropic",
             display_name=CLAUDE,
             kind="ai",
             model="claude-opus-4-7",
@@ -206,6 +207,7 @@ def _runs() -> list[AgentRun]:
         ),
         AgentRun(
             agent="codex",
+            family="OpenAI",
             display_name=CODEX,
             kind="ai",
             model="gpt-5.4",
@@ -222,6 +224,7 @@ def _runs() -> list[AgentRun]:
         ),
         AgentRun(
             agent="gemini",
+            family="Google",
             display_name=GEMINI,
             kind="ai",
             model="gemini-3.1-pro",

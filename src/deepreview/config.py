@@ -37,6 +37,10 @@ class AgentConfig(BaseModel):
         description="Files and folders (relative to HOME) a CLI agent may write besides its "
         "worktree and TMPDIR; the default is every AI CLI's state folders.",
     )
+    keep_sessions: bool = Field(
+        default=False,
+        description="Let an agent CLI keep its session transcript in the user's home.",
+    )
 
 
 class VerifyConfig(BaseModel):
@@ -98,6 +102,9 @@ class Config(BaseModel):
     )
     exclude: list[str] = Field(default_factory=list, description="Paths never reviewed.")
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    override_reported_costs: bool = Field(
+        default=False, description="Price runs whose agent reported its own cost too."
+    )
 
     def agent_config(self, name: str) -> AgentConfig:
         """The settings of agent `name`: its table, with `default_timeout_s` unless the table

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from deepreview.agents.base import Agent
 from deepreview.agents.cached import CachedAgent
-from deepreview.agents.pricing import cost_usd
+from deepreview.agents.pricing import priced_run
 from deepreview.agents.select import select_agents
 from deepreview.background import in_background
 from deepreview.config import Config, load_config
@@ -273,16 +273,9 @@ def _sandbox_notes(runs: Sequence[AgentRun]) -> list[str]:
 
 
 def _priced(runs: Sequence[AgentRun], config: Config) -> list[AgentRun]:
-    """Costs from the configured price table, for models it names."""
-    if not config.prices:
-        return list(runs)
-    out: list[AgentRun] = []
-    for run in runs:
-        model = run.model
-        if model and any(model.startswith(m) for m in config.prices):
-            run = run.model_copy(update={"cost_usd": cost_usd(model, run.usage, config.prices)})
-        out.append(run)
-    return out
+    """Costs under the one price rule with the configured prices."""
+    override = config.override_reported_costs
+    return [priced_run(r, config.prices, override_reported=override) for r in runs]
 
 
 def _filtered(

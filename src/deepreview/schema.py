@@ -231,10 +231,19 @@ class AgentRun(Model):
     duration_s: float = 0.0
     usage: Usage | None = None
     cost_usd: float | None = None
+    cost_reported: bool = Field(
+        default=False, description="Whether the agent itself reported `cost_usd`."
+    )
+    family: str | None = Field(
+        default=None, description="Vendor family the agent declares, for consensus."
+    )
     tool_calls: dict[str, int] = Field(default_factory=dict)
     files_read: list[str] = Field(default_factory=list)
     raw_output: str = ""
     review: AgentReview | None = None
+    partial: bool = Field(
+        default=False, description="The review is what a timed-out agent had written so far."
+    )
     cached: bool = False
     sandbox: str | None = Field(default=None, description="The confinement the agent ran under.")
     notes: list[str] = Field(default_factory=list, description="Warnings worth showing.")
@@ -263,6 +272,7 @@ class AgentRun(Model):
                 "kind": agent.kind,
                 "model": agent.config.model,
                 "effort": agent.config.effort,
+                "family": getattr(agent, "family", None),
                 "status": status,
                 "reason": reason,
                 "started_at": started_at,

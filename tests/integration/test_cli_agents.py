@@ -220,18 +220,41 @@ def test_claude_markdown_answer_is_parsed(ctx: ReviewContext, tmp_path: Path) ->
     assert result.review.findings[0].locations[0].label() == "app.py:6"
 
 
-@pytest.mark.parametrize(("content", "status"), [("", "failed"), ("no review here {", "ok")])
-def test_claude_empty_or_malformed_answer(
-    ctx: ReviewContext, tmp_path: Path, content: str, status: str
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "empty answer"),
+        ("no review here {", "unparseable answer"),
+        ("I'll read app.py first.", "unparseable answer"),
+    ],
+)
+def test_claude_empty_or_unreadable_answer_fails(
+    ctx: ReviewContext, tmp_path: Path, content: str, reason: str
 ) -> None:
+    """An answer that yields no finding and does not say there are none is a parse failure,
+    never a clean review; the raw answer is kept."""
     review = tmp_path / "odd.txt"
     review.write_text(content)
     result = run(ClaudeAgent(), ctx, FAKE_CLAUDE_REVIEW=str(review))
-    assert result.status == status
-    if status == "failed":
-        assert result.reason == "empty answer"
-    else:
-        assert result.review is not None and result.review.findings == []
+    assert (result.status, result.reason, result.review) == ("failed", reason, None)
+    assert result.raw_output == content
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"summary": "Fine.", "findings": []}',
+        "## Summary\n\nI read the whole change. No issues found.\n",
+    ],
+)
+def test_claude_answer_saying_no_findings_is_ok(
+    ctx: ReviewContext, tmp_path: Path, content: str
+) -> None:
+    review = tmp_path / "none.txt"
+    review.write_text(content)
+    result = run(ClaudeAgent(), ctx, FAKE_CLAUDE_REVIEW=str(review))
+    assert result.status == "ok", result.reason
+    assert result.review is not None and result.review.findings == []
 
 
 def test_not_installed_and_refused_flags(ctx: ReviewContext) -> None:
@@ -297,7 +320,7 @@ def test_codex_success(ctx: ReviewContext) -> None:
 
     called = invocation(ctx, "codex")
     argv = called["argv"]
-    assert argv[:6] == ["exec", "--json", "-s", "read-only", "--skip-git-repo-check", "-C"]
+    assert argv[:6] == ["exec", "--json", "-s", "read-only", "--skip-git-repo-check", "--ephemeral"]
     assert 'model_reasoning_effort="high"' in argv
     assert argv[-1] == "-"
     assert called["stdin"].startswith("You are a senior engineer")
@@ -308,7 +331,8 @@ def test_codex_success(ctx: ReviewContext) -> None:
 def test_codex_without_model_has_no_cost(ctx: ReviewContext) -> None:
     result = run(CodexAgent(), ctx)
     assert result.status == "ok", result.reason
-    assert (result.model, result.cost_usd, result.display_name) == (None, None, "OpenAI Codex")
+    assert (result.model, result.cost_usd) == (None, None)
+    assert result.display_name == "Codex (default model)"
 
 
 @pytest.mark.parametrize(

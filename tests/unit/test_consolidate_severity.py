@@ -17,12 +17,17 @@ def finding(
     )
 
 
+#: The families the built-in agents of these names declare.
+DECLARED = {"Claude": "Anthropic", "Codex": "OpenAI", "Gemini": "Google"}
+
+
 def agent(name: str, *findings: Finding, kind: str = "ai") -> AgentRun:
     review = AgentReview(findings=list(findings))
     return AgentRun.model_validate(
         {
             "agent": name.lower(),
             "display_name": name,
+            "family": DECLARED.get(name.split()[0]),
             "kind": kind,
             "status": "ok",
             "review": review,

@@ -22,8 +22,13 @@ def finding(fid: str, severity: str, title: str, line: int = 1, path: str = "m.p
     )
 
 
+#: The families the built-in agents of these names declare.
+DECLARED = {"Claude": "Anthropic", "Codex": "OpenAI", "Gemini": "Google"}
+
+
 def agent(name: str, *findings: Finding, model: str | None = None, **kw: Any) -> AgentRun:
     kw.setdefault("kind", "ai")
+    kw.setdefault("family", DECLARED.get(name.split()[0]))
     kw.setdefault("status", "ok")
     review = AgentReview(findings=list(findings)) if kw["status"] == "ok" else None
     return AgentRun.model_validate(
@@ -118,15 +123,16 @@ def test_one_vendor_opinion_ranks_below_two_vendors() -> None:
     assert [f.title for f in out.findings] == ["Beta defect", "Alpha defect in parser"]
 
 
-def test_family_guesses_and_configured_prefixes() -> None:
+def test_family_is_declared_or_configured_never_guessed() -> None:
     def fam(name: str, model: str | None = None, kind: str = "ai", **families: str) -> str:
         return family_of(agent(name, model=model, kind=kind), families)
 
     assert fam("Claude Opus 4.6") == "Anthropic"
     assert fam("Codex", model="o3") == "OpenAI"
-    assert fam("Custom", model="gpt-5.4-mini") == "OpenAI"
     assert fam("Gemini 3.1 Pro") == "Google"
     assert fam("ruff", kind="analyzer") == "ruff"
+    # an agent that declares no family (a local model) stands alone, whatever its model
+    assert fam("Local GPT OSS", model="gpt-oss-20b") == "Local GPT OSS"
     assert fam("Local", model="qwen3-coder") == "Local"
     assert family_of(agent("Local", model="qwen3-coder"), {"qwen": "Alibaba"}) == "Alibaba"
     assert family_of(agent("X", model="gpt-oss-20b"), {"gpt-oss": "Local", "gpt": "OpenAI"}) == (

@@ -28,6 +28,7 @@ class AnthropicApiAgent(ApiAgent):
     """`POST {base}/v1/messages` with `output_config.format` json_schema."""
 
     name: ClassVar[str] = "anthropic-api"
+    family: ClassVar[str | None] = "Anthropic"
     key_env: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY",)
     default_model: ClassVar[str | None] = "claude-opus-4-6"
     default_base_url: ClassVar[str | None] = "https://api.anthropic.com"

@@ -23,9 +23,10 @@ from deepreview.agents.naming import display_name_for_model
 from deepreview.agents.pricing import cost_usd
 from deepreview.context import ReviewContext
 from deepreview.parse import parse_review
+from deepreview.parse.outcome import PARSE_FAILURE, parse_failure
 from deepreview.prompt import Prompt, build_prompt
 from deepreview.redact import Redactor
-from deepreview.schema import AgentReview, AgentRun, Usage
+from deepreview.schema import AgentRun, Usage
 
 __all__ = ["ApiAgent", "ApiAnswer", "ApiRequest", "MalformedResponseError"]
 
@@ -73,18 +74,6 @@ def _broken_json(text: str) -> bool:
     except json.JSONDecodeError:
         return True
     return False
-
-
-def _has_content(review: AgentReview) -> bool:
-    return bool(
-        review.summary.strip()
-        or review.findings
-        or review.concerns
-        or review.strengths
-        or review.coverage
-        or review.verdict
-        or review.prior_findings
-    )
 
 
 class ApiAgent(AgentBase):
@@ -224,6 +213,7 @@ class ApiAgent(AgentBase):
             "cost_usd": answer.cost_usd
             if answer.cost_usd is not None
             else cost_usd(run_model, answer.usage, {}),
+            "cost_reported": answer.cost_usd is not None,
             "files_read": [p for p in ctx.diff.paths if p not in prompt.omitted],
             "raw_output": Redactor.for_keys(secrets, tokens=False).text(answer.text),
             "notes": notes,
@@ -232,15 +222,16 @@ class ApiAgent(AgentBase):
             return self._failed(started, clock, "failed", answer.error, **fields)
         if _broken_json(answer.text):
             notes.append("the answer starts as JSON but is not valid JSON")
-            return self._failed(started, clock, "failed", "unparseable answer", **fields)
+            return self._failed(started, clock, "failed", PARSE_FAILURE, **fields)
         review = parse_review(fields["raw_output"])
-        if not _has_content(review):
+        if parse_failure(fields["raw_output"], review, None):
             notes.extend(review.parse_notes[:3])
-            return self._failed(started, clock, "failed", "unparseable answer", **fields)
+            return self._failed(started, clock, "failed", PARSE_FAILURE, **fields)
         return AgentRun(
             agent=self.name,
             display_name=self.display_name(),
             kind=self.kind,
+            family=self.family,
             effort=self.config.effort,
             status="ok",
             started_at=started,

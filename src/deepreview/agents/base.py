@@ -84,6 +84,8 @@ class AgentBase:
     binary: ClassVar[str | None] = None
     key_env: ClassVar[tuple[str, ...]] = ()
     default_enabled: ClassVar[bool] = True
+    #: Vendor family whose opinion the agent gives, for consensus; None: its own.
+    family: ClassVar[str | None] = None
 
     def __init__(self, config: AgentConfig | None = None) -> None:
         self.config = config or AgentConfig()

@@ -8,6 +8,7 @@ back as `structured_output` validated against the review schema. Output is `stre
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ _API_STATUS_REASONS = {
     429: "429 capacity",
     529: "529 overloaded",
 }
+_CONTEXT_SUFFIX = re.compile(r"\[[^\]]*\]$")
 _AUTH_MARKERS = ("invalid api key", "/login", "authentication_error", "oauth token", "401")
 
 
@@ -46,6 +48,7 @@ class ClaudeAgent(CliAgent):
     name: ClassVar[str] = "claude"
     binary: ClassVar[str | None] = "claude"
     vendor: ClassVar[str] = "Claude"
+    family: ClassVar[str | None] = "Anthropic"
     keep_env: ClassVar[tuple[str, ...]] = (
         "ANTHROPIC_API_KEY",
         "ANTHROPIC_AUTH_TOKEN",
@@ -77,8 +80,10 @@ class ClaudeAgent(CliAgent):
             prompt.system,
             "--json-schema",
             json.dumps(review_json_schema()),
-            *self.config.extra_args,
         ]
+        if not self.config.keep_sessions:
+            argv.append("--no-session-persistence")
+        argv += self.config.extra_args
         return Invocation(argv, prompt.user.encode("utf-8", "surrogateescape"))
 
     def interpret(self, result: ProcessResult, ctx: ReviewContext) -> Trace:
@@ -103,7 +108,7 @@ def parse_claude_output(text: str, worktree: Path) -> tuple[Trace, dict[str, Any
     for msg in messages:
         kind = msg.get("type")
         if kind == "system" and msg.get("subtype") == "init":
-            trace.model = _str(msg.get("model")) or trace.model
+            trace.model = model_id(_str(msg.get("model"))) or trace.model
         elif kind == "assistant":
             _read_assistant(msg, trace, worktree, seen_tools)
         elif kind == "result":
@@ -137,7 +142,7 @@ def _read_assistant(
     if not isinstance(message, dict):
         return
     if trace.model is None:
-        trace.model = _str(message.get("model"))
+        trace.model = model_id(_str(message.get("model")))
     content = message.get("content")
     for block in content if isinstance(content, list) else []:
         if not isinstance(block, dict) or block.get("type") != "tool_use":
@@ -160,7 +165,7 @@ def _read_result(final: dict[str, Any], trace: Trace) -> None:
     trace.answer = _str(final.get("result")) or ""
     cost = final.get("total_cost_usd")
     if isinstance(cost, int | float) and not isinstance(cost, bool):
-        trace.cost_usd = float(cost)
+        trace.cost_usd, trace.cost_reported = float(cost), True
     usage = final.get("usage")
     if isinstance(usage, dict):
         cached = as_int(usage.get("cache_read_input_tokens"))
@@ -173,7 +178,12 @@ def _read_result(final: dict[str, Any], trace: Trace) -> None:
         )
     model_usage = final.get("modelUsage")
     if trace.model is None and isinstance(model_usage, dict) and model_usage:
-        trace.model = next(iter(model_usage))
+        trace.model = model_id(next(iter(model_usage)))
+
+
+def model_id(model: str | None) -> str | None:
+    """The model id without Claude Code's context-size suffix (`claude-opus-4-8[1m]`)."""
+    return _CONTEXT_SUFFIX.sub("", model) or None if model else None
 
 
 def failure_reason(final: dict[str, Any]) -> str:

@@ -2,13 +2,16 @@
 
 A subclass declares its binary, the credentials it may see and the flags it refuses, builds its
 command line, and turns the finished process into a `Trace`. The base builds the prompt, runs
-the process in the worktree under the configured timeout, asks for the CLI's version once per
+the process in the worktree under the configured timeout (its prompt, stdout, stderr and exit
+code kept in the run folder), asks for the CLI's version once per
 executable, parses the answer into an `AgentReview` and always returns an `AgentRun`.
 
 `AgentRun.raw_output` holds the agent's answer (what the report appendix shows); the full
-trace stays in `<run_dir>/<agent>.stdout`, named in the run's notes. Token counts follow
-`deepreview.agents.pricing`: `input_tokens` counts all input, `cached_input_tokens` the part
-of it read from a cache.
+trace stays in `<run_dir>/<agent>.stdout`, named in the run's notes. An answer that yields no
+finding without saying there are none is a parse failure (`deepreview.parse.outcome`). A
+timed-out agent's trace so far is parsed too: its findings are kept and the run marked
+partial. Token counts follow `deepreview.agents.pricing`: `input_tokens` counts all input,
+`cached_input_tokens` the part of it read from a cache.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from deepreview.agents.sandbox import DEFAULT_STATE_PATHS, Confined, agent_polic
 from deepreview.agents.versions import probe_version
 from deepreview.context import ReviewContext
 from deepreview.parse import parse_review
+from deepreview.parse.outcome import PARSE_FAILURE, parse_failure
 from deepreview.parse.structured import review_from_json
 from deepreview.prompt import Prompt, build_prompt
 from deepreview.schema import AgentReview, AgentRun, RunStatus, Usage
@@ -55,6 +59,8 @@ class Trace:
     files_read: list[str] = field(default_factory=list)
     usage: Usage | None = None
     cost_usd: float | None = None
+    cost_reported: bool = False
+    session_id: str | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -133,7 +139,7 @@ class CliAgent(AgentBase):
     """Base of the headless AI CLI agents."""
 
     kind: ClassVar[AgentKind] = "ai"
-    #: Vendor name shown when neither the configuration nor the trace names a model.
+    #: Name shown when neither the configuration nor the trace names a model.
     vendor: ClassVar[str] = ""
     #: Credential variables this agent may see (all others are removed from its environment).
     keep_env: ClassVar[tuple[str, ...]] = ()
@@ -175,6 +181,12 @@ class CliAgent(AgentBase):
         """Read the finished process: the trace, and whether (and why) the run failed."""
         raise NotImplementedError
 
+    async def settle(
+        self, trace: Trace, executable: str, env: dict[str, str], ctx: ReviewContext
+    ) -> None:
+        """After the run: complete what the trace leaves out (e.g. the model) and clean up
+        what the CLI left behind. Nothing by default."""
+
     async def run(self, ctx: ReviewContext) -> AgentRun:
         """Review the change; every failure becomes a failed or timed-out AgentRun."""
         started = datetime.now(UTC)
@@ -197,6 +209,7 @@ class CliAgent(AgentBase):
         )
         call = self.invocation(ctx, prompt, executable)
         sandbox = self._sandbox(call.argv, ctx, env)
+        (ctx.run_dir / f"{self.name}.prompt").write_bytes(call.stdin)
         try:
             version, result = await asyncio.gather(
                 self._version(executable, env, ctx),
@@ -212,7 +225,11 @@ class CliAgent(AgentBase):
             )
         except BinaryNotFoundError:
             return self._failed(started, "not installed")
-        run = self._finish(started, version, result, ctx, prompt)
+        exit_code = "timeout" if result.timed_out else str(result.returncode)
+        (ctx.run_dir / f"{self.name}.exit").write_text(exit_code + "\n", encoding="utf-8")
+        trace = self.interpret(result, ctx)
+        await self.settle(trace, executable, env, ctx)
+        run = self._finish(started, version, result, trace, ctx, prompt)
         return run.model_copy(update={"sandbox": sandbox.description})
 
     def scratch(self, ctx: ReviewContext) -> Path:
@@ -249,10 +266,10 @@ class CliAgent(AgentBase):
         started: datetime,
         version: str | None,
         result: ProcessResult,
+        trace: Trace,
         ctx: ReviewContext,
         prompt: Prompt,
     ) -> AgentRun:
-        trace = self.interpret(result, ctx)
         notes = [f"trace: {result.stdout_path}", *trace.notes]
         if self.config.effort and not self.supports_effort:
             notes.append(
@@ -266,20 +283,34 @@ class CliAgent(AgentBase):
         status: RunStatus = "ok"
         reason: str | None = None
         review: AgentReview | None = None
+        partial = False
         if result.timed_out:
             status, reason = "timeout", f"timeout after {self.config.timeout_s:g} s"
+            if raw.strip():
+                found = self._review(trace, str(ctx.worktree))
+                if found.findings:
+                    review, partial = found, True
+                    notes.append(
+                        f"partial: {len(found.findings)} finding(s) read from the trace "
+                        "written before the timeout"
+                    )
         elif trace.error is not None:
             status, reason = "failed", trace.error
         elif not raw.strip():
             status, reason = "failed", "empty answer"
         else:
             review = self._review(trace, str(ctx.worktree))
+            if parse_failure(raw, review, trace.structured):
+                status, reason = "failed", PARSE_FAILURE
+                notes += review.parse_notes[:3]
+                review = None
         return AgentRun(
             agent=self.name,
             display_name=self._display_name(trace.model),
             kind=self.kind,
             model=trace.model or self.config.model,
             effort=self._effort(),
+            family=self.family,
             version=version,
             status=status,
             reason=reason,
@@ -287,10 +318,12 @@ class CliAgent(AgentBase):
             duration_s=round(result.duration_s, 3),
             usage=trace.usage,
             cost_usd=trace.cost_usd,
+            cost_reported=trace.cost_reported,
             tool_calls=dict(trace.tool_calls),
             files_read=trace.files_read,
             raw_output=raw,
             review=review,
+            partial=partial,
             notes=notes,
         )
 

@@ -2,7 +2,10 @@
 
 Runs in the read-only sandbox with the prompt on stdin and the strict review schema as its
 output schema; reads the JSONL event stream for tool use, usage and the final agent message.
-Codex reports no cost, so it is computed from usage with the price table.
+`--ephemeral` keeps the session transcript out of the user's home. The event stream never
+names the model: it is the configured one, else the one the session rollout (found from
+`thread.started.thread_id`) or Codex's own `config.toml` names, else the default of Codex's
+model catalog (`codex debug models`). Codex reports no cost, so it is computed from usage.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +27,7 @@ from deepreview.agents.cli_agent import (
     short,
 )
 from deepreview.agents.pricing import cost_usd
-from deepreview.agents.process import ProcessResult
+from deepreview.agents.process import ProcessResult, run_process
 from deepreview.context import ReviewContext
 from deepreview.prompt import Prompt, review_json_schema
 from deepreview.schema import Usage
@@ -49,7 +53,8 @@ class CodexAgent(CliAgent):
 
     name: ClassVar[str] = "codex"
     binary: ClassVar[str | None] = "codex"
-    vendor: ClassVar[str] = "OpenAI Codex"
+    vendor: ClassVar[str] = "Codex (default model)"
+    family: ClassVar[str | None] = "OpenAI"
     keep_env: ClassVar[tuple[str, ...]] = ("CODEX_API_KEY", "OPENAI_API_KEY")
     refused_flags: ClassVar[tuple[str, ...]] = (
         "--dangerously-bypass-approvals-and-sandbox",
@@ -71,6 +76,8 @@ class CodexAgent(CliAgent):
         schema_path.write_text(json.dumps(review_json_schema(strict=True)), encoding="utf-8")
         answer_path.unlink(missing_ok=True)
         argv = [executable, "exec", "--json", "-s", "read-only", "--skip-git-repo-check"]
+        if not self.config.keep_sessions:
+            argv.append("--ephemeral")
         argv += ["-C", str(ctx.worktree)]
         if self.config.model:
             argv += ["-m", self.config.model]
@@ -85,8 +92,7 @@ class CodexAgent(CliAgent):
     def interpret(self, result: ProcessResult, ctx: ReviewContext) -> Trace:
         """Success is a `turn.completed` event and exit 0; the answer falls back to the -o file."""
         trace, completed = parse_codex_events(result.stdout.decode(errors="replace"), ctx.worktree)
-        trace.model = self.config.model
-        trace.cost_usd = cost_usd(trace.model, trace.usage, {})
+        trace.model = self.config.model or trace.model
         if not trace.answer:
             with contextlib.suppress(OSError):
                 trace.answer = self._files(ctx)[1].read_text(encoding="utf-8")
@@ -95,6 +101,89 @@ class CodexAgent(CliAgent):
         elif trace.error is None and not completed:
             trace.error = "no turn.completed in the output"
         return trace
+
+    async def settle(
+        self, trace: Trace, executable: str, env: dict[str, str], ctx: ReviewContext
+    ) -> None:
+        """The model from Codex's own files or its catalog when none is known; then the cost."""
+        if trace.model is None:
+            home = codex_home(env)
+            trace.model = (
+                rollout_model(home, trace.session_id) if trace.session_id else None
+            ) or configured_model(home)
+        if trace.model is None:
+            trace.model = await self._default_model(executable, env, ctx)
+        trace.cost_usd = cost_usd(trace.model, trace.usage, {})
+
+    async def _default_model(
+        self, executable: str, env: dict[str, str], ctx: ReviewContext
+    ) -> str | None:
+        """The first listed model of `codex debug models` (the catalog Codex picks from)."""
+        try:
+            result = await run_process(
+                [executable, "debug", "models"],
+                cwd=ctx.worktree,
+                env=env,
+                stdin=None,
+                timeout_s=30.0,
+                capture_dir=ctx.run_dir,
+                name=f"{self.name}.models",
+            )
+        except OSError:
+            return None
+        return catalog_default(result.stdout.decode(errors="replace"))
+
+
+def codex_home(env: dict[str, str]) -> Path | None:
+    """`$CODEX_HOME`, else `~/.codex`."""
+    if env.get("CODEX_HOME"):
+        return Path(env["CODEX_HOME"])
+    return Path(env["HOME"]) / ".codex" if env.get("HOME") else None
+
+
+def rollout_model(home: Path | None, session_id: str) -> str | None:
+    """The model the session rollout `sessions/**/rollout-*-<id>.jsonl` records."""
+    if home is None or not session_id or "/" in session_id:
+        return None
+    for path in sorted((home / "sessions").glob(f"*/*/*/rollout-*-{session_id}.jsonl")):
+        with contextlib.suppress(OSError):
+            for event in json_lines(path.read_text(encoding="utf-8", errors="replace")):
+                payload = event.get("payload")
+                model = payload.get("model") if isinstance(payload, dict) else None
+                if isinstance(model, str) and model:
+                    return model
+    return None
+
+
+def configured_model(home: Path | None) -> str | None:
+    """The `model` of Codex's `config.toml`."""
+    if home is None:
+        return None
+    try:
+        with (home / "config.toml").open("rb") as fh:
+            model = tomllib.load(fh).get("model")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return model if isinstance(model, str) and model else None
+
+
+def catalog_default(text: str) -> str | None:
+    """The listed model with the best (lowest) priority in `codex debug models` output."""
+    start = text.find("{")
+    try:
+        catalog = json.loads(text[start:]) if start >= 0 else None
+    except ValueError:
+        return None
+    models = catalog.get("models") if isinstance(catalog, dict) else None
+    listed = [
+        m
+        for m in (models if isinstance(models, list) else [])
+        if isinstance(m, dict) and isinstance(m.get("slug"), str) and m.get("visibility") == "list"
+    ]
+    if not listed:
+        return None
+    best = min(listed, key=lambda m: as_int(m.get("priority")) or 1_000_000)
+    return str(best["slug"])
 
 
 def parse_codex_events(text: str, worktree: Path) -> tuple[Trace, bool]:
@@ -109,7 +198,9 @@ def parse_codex_events(text: str, worktree: Path) -> tuple[Trace, bool]:
     last_error: str | None = None
     for event in json_lines(text):
         kind = event.get("type")
-        if kind in ("item.started", "item.updated", "item.completed"):
+        if kind == "thread.started" and isinstance(event.get("thread_id"), str):
+            trace.session_id = event["thread_id"]
+        elif kind in ("item.started", "item.updated", "item.completed"):
             item = event.get("item")
             if isinstance(item, dict):
                 _read_item(item, trace, worktree, tool_items)

@@ -3,10 +3,16 @@
 The full prompt goes on stdin (Gemini prepends stdin to the `-p` text); the default approval
 mode denies every tool that needs approval in headless mode, so only read-only tools run.
 Output is `stream-json`; `json` output is read too. Fatal errors may arrive as JSON on stderr.
+Models often write a sentence before a tool call: the answer is the assistant text after the
+last tool event. The init event names the alias (`auto`); the models that did the work are in
+the result's `stats.models`, and the cost is the sum of theirs. Gemini CLI has no switch to
+keep its session transcript out of the user's home, so the transcript of the run (found by
+its session id) is deleted afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,6 +26,7 @@ from deepreview.agents.cli_agent import (
     json_lines,
     short,
 )
+from deepreview.agents.pricing import cost_usd
 from deepreview.agents.process import ProcessResult
 from deepreview.context import ReviewContext
 from deepreview.prompt import Prompt
@@ -37,9 +44,13 @@ EXIT_REASONS = {
     54: "tool error",
     55: "untrusted workspace",
     130: "interrupted",
+    144: "API error 400",
+    145: "auth error",
+    147: "auth error",
     173: "429 capacity",
 }
 _CAPACITY_MARKERS = ("resource_exhausted", "429", "quota")
+_AUTH_MARKERS = ("unauthenticated", "api_key_invalid", "api key not valid", "permission_denied")
 #: Tools whose parameters name the files they read.
 _READ_TOOLS = {"read_file": ("absolute_path", "file_path"), "read_many_files": ("paths",)}
 
@@ -50,6 +61,7 @@ class GeminiAgent(CliAgent):
     name: ClassVar[str] = "gemini"
     binary: ClassVar[str | None] = "gemini"
     vendor: ClassVar[str] = "Gemini"
+    family: ClassVar[str | None] = "Google"
     supports_effort: ClassVar[bool] = False
     keep_env: ClassVar[tuple[str, ...]] = (
         "GEMINI_API_KEY",
@@ -84,6 +96,26 @@ class GeminiAgent(CliAgent):
             trace.error = failure_reason(result.returncode, errors, stderr)
         return trace
 
+    async def settle(
+        self, trace: Trace, executable: str, env: dict[str, str], ctx: ReviewContext
+    ) -> None:
+        """Delete the session transcript the run left in the user's home (unless kept)."""
+        if self.config.keep_sessions or not trace.session_id:
+            return
+        home = env.get("GEMINI_CLI_HOME") or env.get("HOME")
+        if home:
+            delete_transcript(Path(home) / ".gemini" / "tmp", trace.session_id)
+
+
+def delete_transcript(tmp_dir: Path, session_id: str) -> None:
+    """Delete `<tmp_dir>/<project>/chats/session-*-<id prefix>.json[l]` holding `session_id`."""
+    if not session_id[:8].isalnum():
+        return
+    for path in tmp_dir.glob(f"*/chats/session-*{session_id[:8]}*.json*"):
+        with contextlib.suppress(OSError):
+            if session_id in path.read_text(encoding="utf-8", errors="replace")[:4096]:
+                path.unlink()
+
 
 def parse_gemini_output(text: str, worktree: Path) -> tuple[Trace, bool, list[str]]:
     """The trace of stream-json or json output, whether it reports success, and its errors."""
@@ -103,10 +135,15 @@ def _parse_stream(text: str, worktree: Path) -> tuple[Trace, bool, list[str]]:
     succeeded = False
     for event in json_lines(text):
         kind = event.get("type")
-        if kind == "init" and isinstance(event.get("model"), str):
-            trace.model = event["model"]
-        elif kind == "tool_use":
-            _read_tool_use(event, trace, worktree)
+        if kind == "init":
+            trace.model = event["model"] if isinstance(event.get("model"), str) else None
+            trace.session_id = (
+                event.get("session_id") if isinstance(event.get("session_id"), str) else None
+            )
+        elif kind in ("tool_use", "tool_result"):
+            answer = []  # what the model wrote before a tool call is not the answer
+            if kind == "tool_use":
+                _read_tool_use(event, trace, worktree)
         elif kind == "message" and event.get("role") == "assistant":
             content = event.get("content")
             if isinstance(content, str):
@@ -139,14 +176,23 @@ def _read_tool_use(event: dict[str, Any], trace: Trace, worktree: Path) -> None:
 
 
 def _read_stream_stats(stats: dict[str, Any], trace: Trace) -> None:
-    trace.usage = Usage(
+    trace.usage = _stream_usage(stats)
+    models = stats.get("models")
+    if isinstance(models, dict) and models:
+        trace.model = max(models, key=lambda m: _total(models[m], "total_tokens"))
+        costs = [
+            cost_usd(m, _stream_usage(u), {}) for m, u in models.items() if isinstance(u, dict)
+        ]
+        if costs and all(c is not None for c in costs):
+            trace.cost_usd = round(sum(c for c in costs if c is not None), 6)
+
+
+def _stream_usage(stats: dict[str, Any]) -> Usage:
+    return Usage(
         input_tokens=as_int(stats.get("input_tokens")),
         output_tokens=as_int(stats.get("output_tokens")),
         cached_input_tokens=as_int(stats.get("cached")),
     )
-    models = stats.get("models")
-    if trace.model is None and isinstance(models, dict) and models:
-        trace.model = max(models, key=lambda m: _total(models[m], "total_tokens"))
 
 
 def _parse_json(obj: dict[str, Any]) -> tuple[Trace, bool, list[str]]:
@@ -206,14 +252,38 @@ def _stderr_errors(stderr: str) -> list[str]:
 
 
 def failure_reason(returncode: int | None, errors: list[str], stderr: str) -> str:
-    """A short reason: capacity when the error says so, else the exit code's meaning."""
+    """A short reason: auth or capacity when the error says so, else the exit code's meaning,
+    else the error's own message (never its raw JSON)."""
     said = " ".join(errors).lower()
+    if any(m in said for m in _AUTH_MARKERS) or any(m in stderr.lower() for m in _AUTH_MARKERS):
+        return "auth error"
     if any(m in said for m in _CAPACITY_MARKERS) or "resource_exhausted" in stderr.lower():
         return "429 capacity"
     if returncode in EXIT_REASONS:
         return EXIT_REASONS[returncode]
     if errors:
-        return f"error: {short(errors[-1])}"
+        return f"error: {short(plain_message(errors[-1]))}"
     if returncode == 0:
         return "no successful result in the output"
     return exit_reason(returncode, stderr)
+
+
+def plain_message(text: str) -> str:
+    """The `message` of an API error JSON embedded in `text` (`[API Error: {...}]`), else
+    `text` with any JSON cut off."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        return text
+    try:
+        obj = json.loads(text[start : end + 1])
+    except ValueError:
+        return text[:start].rstrip(" :[") or "API error"
+    error = obj.get("error") if isinstance(obj, dict) else None
+    message = (
+        (error if isinstance(error, dict) else obj).get("message")
+        if isinstance(obj, dict)
+        else None
+    )
+    if isinstance(message, str) and message.strip():
+        return message
+    return text[:start].rstrip(" :[") or "API error"

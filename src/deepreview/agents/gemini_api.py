@@ -27,6 +27,7 @@ class GeminiApiAgent(ApiAgent):
     """`POST {base}/v1beta/models/{model}:generateContent` with `responseJsonSchema`."""
 
     name: ClassVar[str] = "gemini-api"
+    family: ClassVar[str | None] = "Google"
     key_env: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     default_model: ClassVar[str | None] = "gemini-2.5-pro"
     default_base_url: ClassVar[str | None] = "https://generativelanguage.googleapis.com"

@@ -7,6 +7,7 @@ import re
 __all__ = ["display_name_for_model"]
 
 _DATE_SUFFIX = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$")
+_CONTEXT_SUFFIX = re.compile(r"\[[^\]]*\]$")
 _SPECIAL = {"gpt": "GPT", "oss": "OSS", "claude": "Claude", "gemini": "Gemini"}
 _OPENAI_FIRST = re.compile(r"^(gpt|o\d+|codex|chatgpt)$")
 
@@ -25,7 +26,7 @@ def display_name_for_model(model: str, effort: str | None = None) -> str:
     Provider prefixes (`models/`, `openai/`) and date suffixes are dropped; consecutive version
     numbers are joined with dots (`4-6` -> `4.6`).
     """
-    name = model.strip().rsplit("/", 1)[-1].lower()
+    name = _CONTEXT_SUFFIX.sub("", model.strip().rsplit("/", 1)[-1].lower())
     name = _DATE_SUFFIX.sub("", name)
     tokens = [t for t in re.split(r"[-_:\s]+", name) if t]
     merged: list[str] = []

@@ -28,6 +28,7 @@ class OpenAIApiAgent(ApiAgent):
     """`POST {base}/chat/completions` with `response_format` json_schema, strict."""
 
     name: ClassVar[str] = "openai-api"
+    family: ClassVar[str | None] = "OpenAI"
     key_env: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     default_model: ClassVar[str | None] = "gpt-5.4"
     default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
@@ -97,6 +98,8 @@ class OpenAICompatibleAgent(OpenAIApiAgent):
     `model` in its configuration; the key (OPENAI_COMPATIBLE_API_KEY) is optional."""
 
     name: ClassVar[str] = "openai-compatible"
+    #: A local model is its own family unless `model_families` names one.
+    family: ClassVar[str | None] = None
     key_env: ClassVar[tuple[str, ...]] = ("OPENAI_COMPATIBLE_API_KEY",)
     key_required: ClassVar[bool] = False
     default_enabled: ClassVar[bool] = False

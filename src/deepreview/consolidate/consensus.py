@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from deepreview.schema import AgentRun, ConsolidatedFinding
 
-_GUESSES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"claude|anthropic"), "Anthropic"),
-    (re.compile(r"gpt|codex|openai|\bo[1-9](?:-|\b)"), "OpenAI"),
-    (re.compile(r"gemini|google"), "Google"),
-)
 _NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 #: Titles in one-sentence reasons are cut to about this many characters.
 SHORT_TITLE = 60
@@ -19,7 +13,7 @@ SHORT_TITLE = 60
 
 def family_of(run: AgentRun, families: Mapping[str, str]) -> str:
     """The vendor whose opinion `run` represents: the longest configured prefix of its model or
-    display name, else a guess from the names (analyzers and unknown models stand alone)."""
+    display name, else the family its agent declares, else the agent stands alone."""
     names = [n.lower() for n in (run.model or "", run.display_name) if n]
     matches = sorted(
         (-len(prefix), prefix, family)
@@ -28,12 +22,7 @@ def family_of(run: AgentRun, families: Mapping[str, str]) -> str:
     )
     if matches:
         return matches[0][2]
-    if run.kind == "ai":
-        for name in [*names, run.agent.lower()]:
-            for pattern, family in _GUESSES:
-                if pattern.search(name):
-                    return family
-    return run.display_name
+    return run.family or run.display_name
 
 
 def number_word(n: int) -> str:

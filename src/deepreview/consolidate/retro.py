@@ -15,8 +15,9 @@ NAMED = 3
 
 
 def contributes(run: AgentRun) -> bool:
-    """Whether the run's findings take part in consolidation."""
-    return run.status == "ok" and run.review is not None
+    """Whether the run's findings take part in consolidation (a timed-out run's partial
+    findings do)."""
+    return run.review is not None and (run.status == "ok" or run.partial)
 
 
 def build_retro(
@@ -77,6 +78,11 @@ def _row(
     narrative += _cost_sentence(run, len(mine))
     if changed_paths and row.files_reviewed is not None:
         narrative += f" It looked at {row.files_reviewed} of {len(changed_paths)} changed files."
+    if run.partial:
+        narrative += (
+            f" It did not finish ({run.reason or run.status}): its findings are partial, "
+            "what it had written before it was stopped."
+        )
     return row.model_copy(update={"narrative": narrative})
 
 

@@ -46,6 +46,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "prior_findings": ("prior_findings", "previous_findings"),
     "parse_notes": ("parse_notes",),
 }
+#: Keys a review's findings list goes by.
+FINDINGS_KEYS = frozenset(_ALIASES["findings"])
 _FINDING_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "finding_id", "key"),
     "severity": ("severity", "level", "priority", "impact"),
