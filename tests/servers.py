@@ -44,11 +44,12 @@ class Reply:
     body: Any = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    content_type: str | None = None
 
     def encoded(self) -> tuple[bytes, str]:
         """The body bytes and their content type."""
         if isinstance(self.body, bytes):
-            return self.body, "application/octet-stream"
+            return self.body, self.content_type or "application/octet-stream"
         if isinstance(self.body, str):
             return self.body.encode(), "text/plain; charset=utf-8"
         return json.dumps(self.body).encode(), "application/json"
@@ -119,11 +120,12 @@ class LoopbackServer:
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (e.g. its timeout); nothing to answer
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -6,6 +6,11 @@ FAKE_<AGENT>_READS   comma-separated repository-relative files the agent "reads"
 FAKE_<AGENT>_DELAY   seconds to wait before answering
 FAKE_<AGENT>_LOG     file to write the invocation to (argv, cwd, stdin, environment names)
 FAKE_<AGENT>_CALLS   file to append one line per invocation to
+
+FAKE_<AGENT>_MODE=replay prints what the real CLI printed in one recorded run
+(`tests/fixtures/cli/<agent>/<FAKE_<AGENT>_RECORDING>.jsonl`, recorded by the contract tests):
+its stdout with `${WORKTREE}` as the current folder, its stderr and its exit code.
+FAKE_<AGENT>_HANG_AFTER=N prints only the first N lines, then hangs (a run that times out).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+RECORDINGS = Path(__file__).resolve().parent.parent / "fixtures" / "cli"
 DEFAULT_REVIEW = '{"summary": "No issues found.", "findings": []}'
 
 
@@ -73,3 +79,20 @@ def crash(message: str) -> None:
     sys.stderr.write(message)
     sys.stderr.flush()
     raise SystemExit(1)
+
+
+def replay(fake: Fake, agent: str) -> None:
+    """Print a recorded run of the real CLI and exit with its exit code (see the module)."""
+    stdin = sys.stdin.read()
+    fake.log(stdin)
+    fake.wait()
+    path = RECORDINGS / agent / f"{fake.setting('RECORDING', 'tool')}.jsonl"
+    meta = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
+    lines = path.read_text(encoding="utf-8").replace("${WORKTREE}", os.getcwd()).splitlines()
+    hang_after = fake.setting("HANG_AFTER")
+    for line in lines[: int(hang_after)] if hang_after else lines:
+        print(line, flush=True)
+    if hang_after:
+        fake.hang(stdin)
+    sys.stderr.write(meta["stderr"])
+    raise SystemExit(meta["exit"])
