@@ -498,7 +498,8 @@ def test_cost_prefers_configured_prices_and_knows_dated_ids() -> None:
     usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
     assert cost_usd("claude-sonnet-4-6-20260101", usage, {}) == pytest.approx(18.0)
     assert cost_usd("claude-sonnet-4-6", usage, {"claude-sonnet-4-6": (1.0, 2.0)}) == 3.0
-    assert cost_usd("gpt-5.4-mini", usage, {}) is None
+    assert cost_usd("gpt-5.4-mini", usage, {}) == 17.5  # the longest known prefix: gpt-5.4
+    assert cost_usd("mystery-model", usage, {}) is None
     assert cost_usd("some-local-model", usage, {}) is None
 
 

@@ -328,11 +328,17 @@ def test_codex_success(ctx: ReviewContext) -> None:
     assert "OPENAI_API_KEY" in called["env"] and "ANTHROPIC_API_KEY" not in called["env"]
 
 
-def test_codex_without_model_has_no_cost(ctx: ReviewContext) -> None:
-    result = run(CodexAgent(), ctx)
+def test_codex_without_model_uses_its_catalog_default(ctx: ReviewContext) -> None:
+    """No model configured, none in a rollout (--ephemeral) or config.toml: the first listed
+    model of `codex debug models` (the recorded catalog), priced."""
+    result = run(CodexAgent(), ctx, HOME=str(ctx.run_dir / "home"))
     assert result.status == "ok", result.reason
-    assert (result.model, result.cost_usd) == (None, None)
-    assert result.display_name == "Codex (default model)"
+    assert (result.model, result.display_name) == ("gpt-6.2-sol", "OpenAI GPT 6.2 Sol")
+    assert result.cost_usd is not None and result.cost_usd > 0
+
+
+def test_codex_without_a_known_model_is_named_as_such() -> None:
+    assert CodexAgent().display_name() == "Codex (default model)"
 
 
 @pytest.mark.parametrize(
