@@ -8,7 +8,9 @@ line-based counter, independent of the parser, lists the findings each review nu
 (numbered items and id-led heads such as `I2.` inside the Critical / Important / Suggestions /
 Findings sections); the parser's findings are matched to them by id. Printed per report and in
 total: reviews, numbered findings, recovered findings and their share, and how many of the
-recovered ones have a severity stated by the agent, at least one location, and a fix.
+recovered ones have a severity stated by the agent, at least one location, and a fix. Then the
+locations: every distinct `path:line` (also `path, line N`) a review cites, counted by a regex
+of its own, and how many of those the parser put on a finding (`cited`, `locrec`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s+(?P<h>.+)|(?:[-*]\s+)?\*\*(?P<b>[^*]+)\*\*:?\s*)$")
 _LETTER_ITEM = re.compile(r"^\s{0,3}(?:#{2,6}\s+)?(?:[-*+]\s+)?(?:\*\*)?\s*(?P<id>[CIS]\d{1,3})\b")
 _NUMBER_ITEM = re.compile(r"^\s{0,3}(?:#{2,6}\s+)?(?:\*\*)?(?P<n>\d{1,3})\.\s+(?:\*\*)?\S")
+_CITATION = re.compile(
+    r"(?<![\w/.-])(?P<path>(?:[\w.-]+/)*[\w.-]+\.[A-Za-z]{1,5})`?"
+    r"(?::|,?\s+\(?lines?\s+)(?P<line>\d+)"
+)
 _SECTION_LETTER = (
     (re.compile(r"^(critical|blockers?)\b"), "C"),
     (re.compile(r"^(important|major)\b"), "I"),
@@ -92,6 +98,8 @@ class Tally:
     fixed: int = 0
     extra: int = 0
     notes: int = 0
+    cited: int = 0
+    located_citations: int = 0
 
     def add(self, other: Tally) -> None:
         for name in self.__dataclass_fields__:
@@ -102,6 +110,7 @@ class Tally:
         return (
             f"{name:<52} {self.reviews:>3} {self.numbered:>5} {self.recovered:>5} {pct:>6.1f}% "
             f"{self.severity:>5} {self.located:>5} {self.fixed:>5} {self.extra:>5} {self.notes:>5}"
+            f" {self.cited:>6} {self.located_citations:>6}"
         )
 
 
@@ -126,6 +135,14 @@ def measure(report: Path, verbose: bool) -> Tally:
         tally.fixed += sum(1 for f in matched if f.fix)
         tally.extra += len(set(by_id) - set(expected))
         tally.notes += len(review.parse_notes)
+        cited = {(m.group("path"), int(m.group("line"))) for m in _CITATION.finditer(text)}
+        placed = {(loc.path, loc.start_line) for f in review.findings for loc in f.locations}
+        tally.cited += len(cited)
+        tally.located_citations += sum(
+            1
+            for path, line in cited
+            if any(n == line and (q.endswith(path) or path.endswith(q)) for q, n in placed)
+        )
         if verbose:
             missing = [i for i in expected if i not in by_id]
             extra = sorted(set(by_id) - set(expected))
@@ -151,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no reports in {args.corpus}", file=sys.stderr)
         return 2
     header = f"{'report':<52} {'rev':>3} {'numb':>5} {'recov':>5} {'recov%':>7} "
-    print(header + f"{'sev':>5} {'loc':>5} {'fix':>5} {'extra':>5} {'notes':>5}")
+    print(
+        header
+        + f"{'sev':>5} {'loc':>5} {'fix':>5} {'extra':>5} {'notes':>5} {'cited':>6} {'locrec':>6}"
+    )
     total = Tally()
     started = time.perf_counter()
     for report in reports:
@@ -161,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         total.add(tally)
     elapsed = time.perf_counter() - started
     print(total.row(f"TOTAL ({len(reports)} reports, {elapsed:.1f} s)"))
+    share = 100.0 * total.located_citations / total.cited if total.cited else 100.0
+    print(f"locations recovered: {total.located_citations} of {total.cited} cited ({share:.1f}%)")
     pct = 100.0 * total.recovered / total.numbered if total.numbered else 100.0
     return 1 if pct < args.fail_under else 0
 

@@ -102,6 +102,11 @@ class Config(BaseModel):
     )
     exclude: list[str] = Field(default_factory=list, description="Paths never reviewed.")
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    keep_traces: int = Field(
+        default=10,
+        ge=0,
+        description="Keep agents' traces of this many reviews in .deepreview/runs/ (0: none).",
+    )
     override_reported_costs: bool = Field(
         default=False, description="Price runs whose agent reported its own cost too."
     )

@@ -61,6 +61,7 @@ from deepreview.source.resolve import (
 from deepreview.source.since import since_last_review
 from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store, number_round
+from deepreview.traces import prune_traces, redact_traces, trace_folder
 
 if TYPE_CHECKING:
     from deepreview.forge.base import PullRequestInfo
@@ -356,6 +357,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
     store = Store.for_repo(repo) if options.keep_history else None
     started = datetime.now().astimezone()
     work = Path(tempfile.mkdtemp(prefix="deepreview-run-"))
+    traces: Path | None = None
 
     def safe_progress(event: ProgressEvent) -> None:
         progress(replace(event, reason=redactor.text(event.reason)) if event.reason else event)
@@ -380,6 +382,9 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             series_key = f"named:{options.series}"
         series = _series(store, series_key, target_key, pr_info is not None, options.prior_round)
         since = since_last_review(repo, series.head_sha, resolved.head_sha)
+        rid = report_id(started, resolved.label)
+        if config.keep_traces:
+            traces = trace_folder(repo, rid)
         with worktree(repo, resolved.head_sha) as wt:
             notes: list[str] = []
             if resolved.patch_path is not None:
@@ -404,7 +409,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 diff=diff,
                 target=target,
                 base_sha=resolved.base_sha,
-                run_dir=work / "agents",
+                run_dir=traces or work / "agents",
                 runtime=runtime,
                 prior_findings=tuple(series.prior),
                 declined=tuple(series.declined),
@@ -442,7 +447,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         if pr_info is not None:
             notes += pr_info.notes
         report = Report(
-            id=report_id(started, resolved.label),
+            id=rid,
             created_at=started,
             round=series.round,
             rerun_of=series.rerun_of,
@@ -480,6 +485,9 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         return ReviewResult(report, paths)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if traces is not None:
+            redact_traces(traces, redactor)
+            prune_traces(repo, config.keep_traces)
         if store is not None:
             store.close()
 

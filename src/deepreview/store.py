@@ -16,6 +16,7 @@ from pathlib import Path
 
 from deepreview.escape import escape_surrogates, escaped_model
 from deepreview.schema import AgentRun, DeclinedFinding, Report
+from deepreview.traces import ignore_folder
 
 DB_NAME = "deepreview.db"
 
@@ -159,10 +160,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ignore = path.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# deepreview's history, cache and reports\n*\n")
+            ignore_folder(path.parent)
             self._db = sqlite3.connect(path, timeout=30)
             self._migrate()
         except (OSError, sqlite3.Error) as exc:

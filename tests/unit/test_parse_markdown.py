@@ -384,3 +384,72 @@ def test_split_appendix_without_appendix() -> None:
 def test_never_raises(lines: list[str]) -> None:
     review = parse_review("\n".join(lines))
     assert isinstance(review, AgentReview)
+
+
+# ----------------------------------------------------------------------- shapes real agents write
+
+
+def _triples(text: str) -> list[tuple[str, str, list[str]]]:
+    review = parse_markdown_review(text)
+    return [(f.severity, f.title, [loc.label() for loc in f.locations]) for f in review.findings]
+
+
+def test_locations_inside_the_bold_title() -> None:
+    text = (
+        "## Important\n\n"
+        "**I1. Retry loop never stops — `pkg/retry.go:42`, `pkg/other.go:338-393`**\n\n"
+        "The loop ignores the context.\n"
+    )
+    assert _triples(text) == [
+        ("important", "Retry loop never stops", ["pkg/retry.go:42", "pkg/other.go:338-393"])
+    ]
+
+
+def test_priority_tagged_bullets() -> None:
+    text = (
+        "Reviewed the change.\n\n"
+        "- [P1] Retry loop never stops — pkg/retry.go:42-50\n"
+        "  The loop ignores the context.\n"
+        "- [P2] Typo in a log message — `pkg/log.go:7`\n"
+        "- [P0] Token written to the log — pkg/auth.go:12\n"
+        "- **[P3] Rename `x`** — pkg/x.go:3\n"
+    )
+    assert _triples(text) == [
+        ("important", "Retry loop never stops", ["pkg/retry.go:42-50"]),
+        ("suggestion", "Typo in a log message", ["pkg/log.go:7"]),
+        ("critical", "Token written to the log", ["pkg/auth.go:12"]),
+        ("suggestion", "Rename `x`", ["pkg/x.go:3"]),
+    ]
+
+
+def test_priority_tagged_paragraphs() -> None:
+    text = "[P1] Retry loop never stops — pkg/retry.go:42\nIt spins.\n[P2] Typo — pkg/log.go:7\n"
+    assert [t[:2] for t in _triples(text)] == [
+        ("important", "Retry loop never stops"),
+        ("suggestion", "Typo"),
+    ]
+
+
+def test_severity_led_headings_with_a_file_line() -> None:
+    text = (
+        "## Findings\n\n"
+        "### High: Retry loop never stops\n"
+        "**File:** pkg/retry.go, line 42\n"
+        "The loop ignores the context.\n\n"
+        "### Medium: Missing test\n"
+        "**File:** `pkg/retry_test.go`, lines 10-20\n"
+        "No test covers cancellation.\n\n"
+        "### Low — Typo in a log message\n"
+        "**Location:** pkg/log.go (line 7)\n"
+    )
+    assert _triples(text) == [
+        ("critical", "Retry loop never stops", ["pkg/retry.go:42"]),
+        ("important", "Missing test", ["pkg/retry_test.go:10-20"]),
+        ("suggestion", "Typo in a log message", ["pkg/log.go:7"]),
+    ]
+    assert parse_markdown_review(text).findings[1].body == "No test covers cancellation."
+
+
+def test_a_heading_that_only_starts_with_a_severity_word_is_not_a_finding() -> None:
+    text = "## High-level overview\n\nFine.\n\n## Summary\n\nAll good.\n"
+    assert parse_markdown_review(text).findings == []

@@ -11,6 +11,7 @@ from deepreview.redact import Redactor
 from deepreview.runner import live_tool_calls
 from deepreview.schema import AgentRun
 from deepreview.store import Store, cache_key
+from deepreview.traces import live_notes
 from deepreview.version import __version__
 
 
@@ -57,8 +58,8 @@ class CachedAgent:
         """The cached run, or a fresh one (stored when it succeeded)."""
         key = self.key(ctx)
         hit = self.store.cached_run(key)
-        if hit is not None:
-            return hit
+        if hit is not None:  # its trace may have been pruned since
+            return hit.model_copy(update={"notes": live_notes(hit.notes, ctx.repo_root)})
         run = await self.inner.run(ctx)
         if run.status == "ok":
             self.store.put_run(key, self.redactor.model(run))

@@ -43,6 +43,7 @@ from deepreview.parse.outcome import PARSE_FAILURE, parse_failure
 from deepreview.parse.structured import review_from_json
 from deepreview.prompt import Prompt, build_prompt
 from deepreview.schema import AgentReview, AgentRun, RunStatus, Usage
+from deepreview.traces import trace_note
 
 _MAX_REASON = 120
 _ERROR_LINE = re.compile(r"error|panicked|exception", re.IGNORECASE)
@@ -270,7 +271,7 @@ class CliAgent(AgentBase):
         ctx: ReviewContext,
         prompt: Prompt,
     ) -> AgentRun:
-        notes = [f"trace: {result.stdout_path}", *trace.notes]
+        notes = [trace_note(result.stdout_path, ctx.repo_root), *trace.notes]
         if self.config.effort and not self.supports_effort:
             notes.append(
                 f"effort {self.config.effort!r} ignored: `{self.binary}` has no such option"

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 
 from deepreview.parse.blocks import parse_blocks
 from deepreview.parse.locations import find_locations, strip_references
-from deepreview.parse.severity import CATEGORY_TAG, SCOPE_TAG, SEVERITY_TAG, severity_of
+from deepreview.parse.severity import (
+    CATEGORY_TAG,
+    SCOPE_TAG,
+    SEVERITY_TAG,
+    SEVERITY_WORDS,
+    severity_of,
+)
 from deepreview.schema import Location, Severity
 
 #: `I1.`, `**I1. Title**`, `**I1 — Title**`, `C2:`: a finding head that carries its own id.
@@ -19,6 +25,42 @@ BOLD_NUMBER_HEAD = re.compile(r"^\s*[*_]{2}\s*(?P<num>\d{1,3})[.)]\s+\S")
 NUMBER_HEAD = re.compile(r"^(?P<num>\d{1,3})[.)]\s+\S")
 #: A list marker at the start of a line.
 LIST_MARKER = re.compile(r"^\s*(?:\d{1,9}[.)]|[-*+])\s+")
+_SEVERITY_WORDS = "|".join(sorted(SEVERITY_WORDS, key=len, reverse=True))
+#: Codex-style priority tags and the severity each stands for.
+PRIORITY_SEVERITY = {"P0": "critical", "P1": "important", "P2": "suggestion", "P3": "suggestion"}
+#: `[P1] Title`, `**[P2] Title**`: a head led by a priority tag.
+_PRIORITY_HEAD = re.compile(r"^\s*(?P<b>[*_]{2})?\s*\[(?P<p>P[0-3])\]\s*(?P<rest>\S.*)$")
+#: `High: Title`, `Medium — Title`, `[Low] Title`, `High severity: Title`: a head led by a
+#: severity word.
+_SEVERITY_LED_HEAD = re.compile(
+    rf"^\s*(?P<b>[*_]{{2}})?\s*(?:\[(?P<w1>{_SEVERITY_WORDS})\]\s*|(?P<w2>{_SEVERITY_WORDS})"
+    r"(?:\s+(?:severity|priority|risk))?(?:\s*:\s+|\s+[—–]\s+|\s+--?\s+))(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+
+
+def tagged_head(head: str) -> str | None:
+    """A head led by a priority tag (`[P1] Title`) or a severity word (`High: Title`),
+    rewritten as a bold title with a severity tag (`**Title** (important)`); None for others.
+    P0 is critical, P1 important, P2 and P3 suggestions."""
+    m = _PRIORITY_HEAD.match(head)
+    word = None
+    if m:
+        word = PRIORITY_SEVERITY[m.group("p").upper()]
+    else:
+        m = _SEVERITY_LED_HEAD.match(head)
+        if m:
+            word = (m.group("w1") or m.group("w2")).lower()
+    if m is None or word is None:
+        return None
+    rest = m.group("rest")
+    if m.group("b"):
+        close = rest.find(m.group("b"))
+        title, after = (rest, "") if close < 0 else (rest[:close], rest[close + 2 :])
+    else:
+        title, after = _split_title(rest)
+    return f"**{title.strip()}** ({word}) {after.strip()}".rstrip()
+
 
 _ID = re.compile(r"^(?P<id>[A-Z]\d{1,3}|\d{1,3})(?:[.:)]\s*|\s+(?:[—–]|--?)\s+)")
 _SEPARATOR = re.compile(r"\s+(?:[—–]|--)\s+|\s+-\s+(?=[`\[])|:\s+(?=`)")
@@ -139,10 +181,16 @@ def _clean_title(title: str) -> str:
     return t.rstrip(" :—–-").strip()
 
 
+_LOCATION_LABEL = re.compile(
+    r"^\s*(?:[-*+]\s+)?[*_]{0,2}(?:files?|locations?|where|path)[*_]{0,2}\s*:\s*[*_]{0,2}",
+    re.IGNORECASE,
+)
+
+
 def is_location_line(line: str) -> bool:
     """Whether `line` holds only locations (and separators or a tag), as in a head's 2nd line."""
-    rest = SEVERITY_TAG.sub("", line)
-    rest = re.sub(r"\[[^\]]*\]\([^)]*\)|`[^`]*`", "", rest)
+    rest = _LOCATION_LABEL.sub("", SEVERITY_TAG.sub("", line))
+    rest = re.sub(r"\[[^\]]*\]\([^)]*\)|`[^`]*`", "", strip_references(rest))
     rest = re.sub(r"\b(?:and|vs\.?|also|see|in|at|lines?)\b|[\s,;:—–\-()*_.]", "", rest)
     return rest == "" and bool(find_locations(line, []))
 

@@ -25,7 +25,10 @@ _SPEC = re.compile(
 )
 _LINES_ONLY = re.compile(rf"^(?:lines?\s+)?(?P<lines>{_RANGE}(?:\s*,\s*{_RANGE})*)$")
 _TOKEN = re.compile(
-    rf"\[(?P<ltext>[^\]\n]*)\]\((?P<target>[^)\s]*)\)(?::(?P<after>{_RANGE}(?:,\s*{_RANGE})*))?"
+    # `path`, line 31 / path, lines 10-20 / path (line 4): a file, then its lines in words
+    rf"(?:`(?P<wcode>[^`\n]+)`|(?P<wbare>(?<![\w/.`\-])[\w.\-/]+\.[A-Za-z][A-Za-z0-9]*))"
+    rf"(?:,\s*|\s+|\s*\()(?:at\s+|on\s+)?lines?\s+(?P<wlines>{_RANGE}(?:\s*,\s*{_RANGE})*)\)?"
+    rf"|\[(?P<ltext>[^\]\n]*)\]\((?P<target>[^)\s]*)\)(?::(?P<after>{_RANGE}(?:,\s*{_RANGE})*))?"
     r"|`(?P<code>[^`\n]+)`"
     r"|(?P<bare>(?<![\w/.`\-])[\w.\-/]+\.[A-Za-z][A-Za-z0-9]*:\d+(?:[-–]\d+)?(?:,\d+(?:[-–]\d+)?)*)"
 )
@@ -128,6 +131,13 @@ def _references(text: str) -> Iterator[tuple[str | None, str | None, str]]:
     """(path, line spec, raw) for each reference in `text`; path None for a bare line spec."""
     for m in _TOKEN.finditer(text):
         raw = m.group(0)
+        if m.group("wlines") is not None:
+            ref = parse_reference(m.group("wcode") or m.group("wbare"))
+            if ref is not None and ref[1] is None:
+                yield ref[0], re.sub(r"\s+", "", m.group("wlines")), raw
+            elif ref is not None:
+                yield ref[0], ref[1], raw
+            continue
         if m.group("code") is not None:
             code = m.group("code").strip()
             lines_only = _LINES_ONLY.match(code)

@@ -2,8 +2,11 @@
 
 The review is cut into sections by its headings (real ones, or bold lines naming a known
 section such as `**Important Issues**`), and the findings sections into findings: numbered
-list items (`1. **Title** — ...`), id-led paragraphs (`I1. **Title**`, `**S2 — Title**`) or
-headings (`#### I1. Title`). Whatever cannot be placed is described in `parse_notes`.
+list items (`1. **Title** — ...`), id-led paragraphs (`I1. **Title**`, `**S2 — Title**`),
+headings (`#### I1. Title`), heads led by a priority tag (`- [P1] Title — path:12`: P0
+critical, P1 important, P2 and P3 suggestions) and headings led by a severity word
+(`### High: Title`, its location on a line such as `**File:** path, line 31`). Whatever
+cannot be placed is described in `parse_notes`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from deepreview.parse.findings import (
     is_location_line,
     parse_body,
     parse_head,
+    tagged_head,
 )
 from deepreview.parse.headings import SEVERITY_KINDS, SectionKind, classify
 from deepreview.parse.locations import find_locations
@@ -47,6 +51,8 @@ _SEVERITY_OF_KIND: dict[SectionKind, Severity] = {
     "important": "important",
     "suggestion": "suggestion",
 }
+#: A line led by a codex-style priority tag (`[P1] ...`), a finding head wherever it stands.
+_PRIORITY_LED = re.compile(r"^\s*(?:[*_]{2})?\[P[0-3]\]\s*\S")
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
 _PSEUDO_HEADING = re.compile(r"^\s*(?:[-*+]\s+)?[*_]{2}(?P<title>[^*_]+?)[*_]{2}\s*:?\s*$")
 _CHATTER = re.compile(
@@ -178,7 +184,11 @@ class _Parser:
         for i in range(block.start + 1, block.end):
             line = self.lines[i]
             pseudo = _PSEUDO_HEADING.match(line)
-            if LETTER_ID_HEAD.match(line) or (pseudo and classify(pseudo.group("title"))):
+            if (
+                LETTER_ID_HEAD.match(line)
+                or _PRIORITY_LED.match(line)
+                or (pseudo and classify(pseudo.group("title")))
+            ):
                 cuts.append(i)
             elif i - 1 == cuts[-1] and self._is_pseudo_heading(cuts[-1]):
                 cuts.append(i)  # the text after a pseudo-heading line is its content
@@ -244,6 +254,10 @@ class _Parser:
     # ------------------------------------------------------------------ findings
 
     def _finding_heading(self, title: str, block: Block) -> bool:
+        tagged = tagged_head(title)
+        if tagged is not None and classify(title) is None:
+            self._start_draft(tagged, block.start, 0, block.start, None)
+            return True
         if not (self._in_findings() or LETTER_ID_HEAD.match(title)):
             return False
         if LETTER_ID_HEAD.match(title):
@@ -292,6 +306,10 @@ class _Parser:
             return
         if block.kind == "paragraph":
             first = self.lines[block.start]
+            tagged = _PRIORITY_LED.match(first) and tagged_head(first)
+            if tagged:
+                self._start_draft(tagged, block.start, 0, block.start, None)
+                return
             if LETTER_ID_HEAD.match(first):
                 self.state.letter_ids = True
                 self._start_draft(first, block.start, 0, block.start, None)
@@ -316,6 +334,10 @@ class _Parser:
             marker = LIST_MARKER.match(first)
             width = marker.end() if marker else 0
             head = first[width:]
+            tagged = tagged_head(head)
+            if tagged is not None and item.number is None:
+                self._start_draft(tagged, item.start, width, item.end, None)
+                continue
             if LETTER_ID_HEAD.match(head):
                 self.state.letter_ids = True
                 self._start_draft(head, item.start, width, item.end, None)

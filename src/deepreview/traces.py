@@ -1,0 +1,84 @@
+"""Agents' traces kept after a review: `.deepreview/runs/<review id>/`.
+
+Each CLI agent's prompt, stdout, stderr and exit code are written there while it runs (the
+folder is git-ignored, like the rest of `.deepreview/`); when the review ends every file is
+redacted in place and only the newest `keep` review folders stay.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from deepreview.redact import Redactor
+
+__all__ = [
+    "RUNS_DIR",
+    "TRACE_NOTE",
+    "ignore_folder",
+    "live_notes",
+    "prune_traces",
+    "redact_traces",
+    "trace_folder",
+    "trace_note",
+]
+
+#: Where the traces of each review are kept, relative to the repository root.
+RUNS_DIR = Path(".deepreview") / "runs"
+_IGNORE = "# deepreview's history, cache and reports\n*\n"
+
+
+def ignore_folder(folder: Path) -> None:
+    """Create `folder` with a `.gitignore` that ignores everything in it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(_IGNORE, encoding="utf-8")
+
+
+def trace_folder(repo: Path, review_id: str) -> Path:
+    """The (new, empty) trace folder of one review."""
+    ignore_folder(repo / RUNS_DIR.parent)
+    folder = repo / RUNS_DIR / review_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def redact_traces(folder: Path, redactor: Redactor) -> None:
+    """Redact every file of `folder` in place (bytes that are not UTF-8 are kept as they are)."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        text = raw.decode("utf-8", "surrogateescape")
+        clean = redactor.text(text)
+        if clean != text:
+            path.write_bytes(clean.encode("utf-8", "surrogateescape"))
+
+
+def prune_traces(repo: Path, keep: int) -> None:
+    """Remove all but the newest `keep` review folders (ids sort by their start time)."""
+    root = repo / RUNS_DIR
+    if not root.is_dir():
+        return
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    for old in folders[: max(0, len(folders) - keep)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+#: How a run's notes name its trace file.
+TRACE_NOTE = "trace: "
+
+
+def trace_note(path: Path, repo: Path) -> str:
+    """`trace: <path>`, relative to the repository when the file is inside it."""
+    try:
+        shown = path.resolve().relative_to(repo.resolve()).as_posix()
+    except (OSError, ValueError):
+        shown = str(path)
+    return f"{TRACE_NOTE}{shown}"
+
+
+def live_notes(notes: list[str], repo: Path) -> list[str]:
+    """`notes` without trace notes whose file no longer exists (e.g. a cached run's)."""
+    return [
+        n for n in notes if not n.startswith(TRACE_NOTE) or (repo / n[len(TRACE_NOTE) :]).is_file()
+    ]
