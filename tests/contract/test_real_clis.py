@@ -106,6 +106,7 @@ def test_review_with_a_tool_call(cli: str, scenario: str, change: Change, tmp_pa
     assert run.usage is not None and run.usage.input_tokens > 0 and run.usage.output_tokens > 0
     assert run.cost_usd is not None and run.cost_usd > 0
     assert len(outcome.emulator.model_calls()) == 2  # the tool call, then the answer
+    assert run.sandbox  # confined (claude and gemini by deepreview, codex by its own sandbox)
     check_recording(cli, scenario, outcome.run_dir, outcome.worktree, outcome.home)
 
 

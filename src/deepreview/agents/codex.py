@@ -28,6 +28,7 @@ from deepreview.agents.cli_agent import (
 )
 from deepreview.agents.pricing import cost_usd
 from deepreview.agents.process import ProcessResult, run_process
+from deepreview.agents.sandbox import Confined
 from deepreview.context import ReviewContext
 from deepreview.prompt import Prompt, review_json_schema
 from deepreview.schema import Usage
@@ -65,6 +66,13 @@ class CodexAgent(CliAgent):
         "sandbox_mode",
         "approval_policy",
     )
+
+    def _sandbox(self, argv: list[str], ctx: ReviewContext, env: dict[str, str]) -> Confined:
+        """Codex runs the model's commands in its own read-only sandbox (bubblewrap), which
+        cannot start inside Landlock (a Landlock-confined process may not change mounts): so
+        Codex is confined by that sandbox, not by deepreview's; it still gets a private TMPDIR."""
+        super()._sandbox(argv, ctx, env)
+        return Confined(list(argv), "Codex's own read-only sandbox (-s read-only, bubblewrap)")
 
     def _files(self, ctx: ReviewContext) -> tuple[Path, Path]:
         return ctx.run_dir / f"{self.name}.schema.json", self.scratch(ctx) / "answer.txt"
