@@ -32,6 +32,8 @@ class ReviewContext:
     declined: tuple[DeclinedFinding, ...] = ()
     untrusted_text: str = ""
     since: SinceLastReview | None = None
+    #: Where the run folder's traces are kept once the review ends (None: not kept).
+    trace_dir: Path | None = None
     """What changed since the head the previous round reviewed."""
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     ai_done: asyncio.Event = field(default_factory=asyncio.Event, compare=False)

@@ -61,7 +61,7 @@ from deepreview.source.resolve import (
 from deepreview.source.since import since_last_review
 from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store, number_round
-from deepreview.traces import prune_traces, redact_traces, trace_folder
+from deepreview.traces import RUNS_DIR, keep_traces, prune_traces, trace_folder
 
 if TYPE_CHECKING:
     from deepreview.forge.base import PullRequestInfo
@@ -357,7 +357,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
     store = Store.for_repo(repo) if options.keep_history else None
     started = datetime.now().astimezone()
     work = Path(tempfile.mkdtemp(prefix="deepreview-run-"))
-    traces: Path | None = None
+    rid: str | None = None
 
     def safe_progress(event: ProgressEvent) -> None:
         progress(replace(event, reason=redactor.text(event.reason)) if event.reason else event)
@@ -383,8 +383,6 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         series = _series(store, series_key, target_key, pr_info is not None, options.prior_round)
         since = since_last_review(repo, series.head_sha, resolved.head_sha)
         rid = report_id(started, resolved.label)
-        if config.keep_traces:
-            traces = trace_folder(repo, rid)
         with worktree(repo, resolved.head_sha) as wt:
             notes: list[str] = []
             if resolved.patch_path is not None:
@@ -409,7 +407,8 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 diff=diff,
                 target=target,
                 base_sha=resolved.base_sha,
-                run_dir=traces or work / "agents",
+                run_dir=work / "agents",
+                trace_dir=repo / RUNS_DIR / rid if config.keep_traces else None,
                 runtime=runtime,
                 prior_findings=tuple(series.prior),
                 declined=tuple(series.declined),
@@ -484,10 +483,10 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             paths["index"] = index
         return ReviewResult(report, paths)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if traces is not None:
-            redact_traces(traces, redactor)
+        if rid is not None and config.keep_traces and (work / "agents").is_dir():
+            keep_traces(work / "agents", trace_folder(repo, rid), redactor)
             prune_traces(repo, config.keep_traces)
+        shutil.rmtree(work, ignore_errors=True)
         if store is not None:
             store.close()
 

@@ -1,8 +1,9 @@
 """Agents' traces kept after a review: `.deepreview/runs/<review id>/`.
 
-Each CLI agent's prompt, stdout, stderr and exit code are written there while it runs (the
-folder is git-ignored, like the rest of `.deepreview/`); when the review ends every file is
-redacted in place and only the newest `keep` review folders stay.
+While agents run, each CLI agent's prompt, stdout, stderr and exit code are written to the
+review's temporary run folder (agents never write into the user's checkout); when the review
+ends those files are copied, redacted, into the trace folder (git-ignored, like the rest of
+`.deepreview/`), and only the newest `keep` review folders stay.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ __all__ = [
     "RUNS_DIR",
     "TRACE_NOTE",
     "ignore_folder",
+    "keep_traces",
     "live_notes",
     "prune_traces",
-    "redact_traces",
     "trace_folder",
     "trace_note",
 ]
@@ -44,14 +45,12 @@ def trace_folder(repo: Path, review_id: str) -> Path:
     return folder
 
 
-def redact_traces(folder: Path, redactor: Redactor) -> None:
-    """Redact every file of `folder` in place (bytes that are not UTF-8 are kept as they are)."""
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        raw = path.read_bytes()
-        text = raw.decode("utf-8", "surrogateescape")
-        clean = redactor.text(text)
-        if clean != text:
-            path.write_bytes(clean.encode("utf-8", "surrogateescape"))
+def keep_traces(run_dir: Path, folder: Path, redactor: Redactor) -> None:
+    """Copy the files at the top of `run_dir` into `folder`, redacted (bytes that are not
+    UTF-8 are kept as they are); agents' scratch folders are left behind."""
+    for path in sorted(p for p in run_dir.iterdir() if p.is_file()):
+        text = path.read_bytes().decode("utf-8", "surrogateescape")
+        (folder / path.name).write_bytes(redactor.text(text).encode("utf-8", "surrogateescape"))
 
 
 def prune_traces(repo: Path, keep: int) -> None:

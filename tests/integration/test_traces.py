@@ -57,6 +57,9 @@ def test_traces_are_kept_redacted_for_the_last_reviews(tmp_path: Path) -> None:
         assert trace.parent.parent == repo / ".deepreview" / "runs"
         prompt = (trace.parent / "claude.prompt").read_text()
         assert "TOKEN = " in prompt and TOKEN not in prompt
+        kept = {p.name for p in trace.parent.iterdir()}
+        assert {"claude.exit", "claude.prompt", "claude.stderr", "claude.stdout"} <= kept
+        assert all(p.is_file() for p in trace.parent.iterdir())  # no scratch folders
         assert all(TOKEN not in p.read_text(errors="replace") for p in trace.parent.iterdir())
     assert len(set(ids)) == 3
     kept = sorted(p.name for p in (repo / ".deepreview" / "runs").iterdir())

@@ -271,7 +271,8 @@ class CliAgent(AgentBase):
         ctx: ReviewContext,
         prompt: Prompt,
     ) -> AgentRun:
-        notes = [trace_note(result.stdout_path, ctx.repo_root), *trace.notes]
+        kept = ctx.trace_dir / result.stdout_path.name if ctx.trace_dir else result.stdout_path
+        notes = [trace_note(kept, ctx.repo_root), *trace.notes]
         if self.config.effort and not self.supports_effort:
             notes.append(
                 f"effort {self.config.effort!r} ignored: `{self.binary}` has no such option"
