@@ -433,11 +433,13 @@ def test_gemini_failures(ctx: ReviewContext, mode: str, reason: str) -> None:
 
 @pytest.mark.parametrize("agent_cls", [ClaudeAgent, CodexAgent, GeminiAgent])
 def test_timeout_kills_the_process_group(ctx: ReviewContext, agent_cls: type[CliAgent]) -> None:
-    agent = agent_cls(AgentConfig(timeout_s=1))
+    # 4 s: the sandbox launcher and the fake must have started (and logged) before the kill,
+    # also on a busy machine
+    agent = agent_cls(AgentConfig(timeout_s=4))
     t0 = time.monotonic()
     result = run(agent, ctx, **{f"FAKE_{agent.name.upper()}_MODE": "hang"})
-    assert time.monotonic() - t0 < 8
-    assert (result.status, result.reason) == ("timeout", "timeout after 1 s")
+    assert time.monotonic() - t0 < 12
+    assert (result.status, result.reason) == ("timeout", "timeout after 4 s")
     child = invocation(ctx, agent.name)["child_pid"]
     deadline = time.monotonic() + 3
     while alive(child) and time.monotonic() < deadline:
