@@ -40,6 +40,7 @@ from tests.contract.emulators import (
     Script,
 )
 from tests.repo_factory import commit, git, make_repo
+from tests.runtimes import make_runtime
 
 VERSIONS_FILE = Path(__file__).with_name("cli-versions.json")
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cli"
@@ -95,7 +96,7 @@ def review_context(change: Change, run_dir: Path, env: dict[str, str]) -> Review
         target=ReportTarget(kind="range", changed_files=["app.py"]),
         base_sha=base,
         run_dir=run_dir,
-        env=env,
+        runtime=make_runtime(env),
     )
 
 
