@@ -13,13 +13,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from deepreview.forge.base import ForgeError, PullRef, PullRequestInfo
+from deepreview.forge.rest import RestClient
 from deepreview.publish.plan import InlineComment, Posted, PublishPlan, into_body, plan_review
 from deepreview.schema import Commit, FeedbackComment, Location, Report
 from deepreview.source.git import TargetError, git, git_text
@@ -115,42 +115,19 @@ def _check_repo(repo: str) -> None:
         raise GitHubError(f"GitHub: bad repository name {repo!r} (expected owner/name)")
 
 
-def _github_message(response: httpx.Response) -> str:
-    """GitHub's `message` plus the details of its `errors` list, on one line."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        return response.reason_phrase or "error"
-    parts = [str(data.get("message") or response.reason_phrase or "error")]
-    errors = data.get("errors")
-    for err in errors if isinstance(errors, list) else []:
-        if isinstance(err, dict):
-            detail = err.get("message") or " ".join(
-                str(err[k]) for k in ("resource", "field", "code") if err.get(k)
-            )
-        else:
-            detail = str(err)
-        if detail:
-            parts.append(str(detail))
-    return ": ".join(" ".join(p.split()) for p in parts)
-
-
-class GitHubClient:
+class GitHubClient(RestClient):
     """A small GitHub REST + GraphQL client with bounded retries and Link-header pagination.
 
     The token goes only into the Authorization header.
     """
 
-    max_attempts = 4
-    max_retry_wait_s = 60.0
-    timeout_s = 30.0
+    forge = "GitHub"
+    error = GitHubError
+    auth_hint = "set GITHUB_TOKEN or GH_TOKEN"
 
     def __init__(
         self, token: str | None, api_url: str, *, transport: httpx.BaseTransport | None = None
     ) -> None:
-        self.api_url = api_url.rstrip("/")
         self.has_token = bool(token)
         headers = {
             "Accept": "application/vnd.github+json",
@@ -159,43 +136,8 @@ class GitHubClient:
         }
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(
-            base_url=self.api_url + "/",
-            headers=headers,
-            transport=transport,
-            timeout=self.timeout_s,
-            follow_redirects=True,  # renamed repositories; httpx drops auth off-origin
-        )
-        self._host = urlsplit(self.api_url).netloc
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> GitHubClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    # ------------------------------------------------------------------ transport
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, str | int] | None = None,
-    ) -> Any:
-        """Send one request (`path` relative to the API root) and return the decoded JSON."""
-        response = self._send(method, path, json=json, params=params)
-        return _decode(response, method, path)
+        # Redirects are followed for renamed repositories; httpx drops auth off-origin.
+        super().__init__(api_url, headers, transport=transport, follow_redirects=True)
 
     def paginate(self, path: str) -> list[Any]:
         """All items of a list endpoint, following `Link: rel="next"` on the API host only."""
@@ -203,8 +145,8 @@ class GitHubClient:
         url: str = path
         params: Mapping[str, str | int] | None = {"per_page": 100}
         for _ in range(_MAX_PAGES):
-            response = self._send("GET", url, params=params)
-            page = _decode(response, "GET", path)
+            response = self.send("GET", url, params=params)
+            page = self.decode(response, "GET", path)
             if not isinstance(page, list):
                 raise GitHubError(f"GitHub: expected a list from GET {path}")
             items.extend(page)
@@ -219,8 +161,8 @@ class GitHubClient:
     def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """Run a GraphQL query and return its `data`; GraphQL errors become GitHubError."""
         url = _graphql_url(self.api_url)
-        response = self._send("POST", url, json={"query": query, "variables": dict(variables)})
-        body = _decode(response, "POST", "/graphql")
+        response = self.send("POST", url, json={"query": query, "variables": dict(variables)})
+        body = self.decode(response, "POST", "/graphql")
         if not isinstance(body, dict):
             raise GitHubError("GitHub: GraphQL answer is not an object")
         errors = body.get("errors")
@@ -233,48 +175,59 @@ class GitHubClient:
             raise GitHubError("GitHub: GraphQL answer has no data")
         return data
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, str | int] | None = None,
-    ) -> httpx.Response:
-        """Send with retries: secondary rate limits always, 5xx only for idempotent requests."""
-        label = urlsplit(url).path if "://" in url else url
-        idempotent = method != "POST" or label.endswith("/graphql")
-        attempt = 1
-        while True:
-            try:
-                response = self._http.request(method, url, json=json, params=params)
-            except httpx.TimeoutException as exc:
-                raise GitHubError(f"GitHub: {method} {label} timed out") from exc
-            except httpx.TransportError as exc:
-                reason = " ".join(str(exc).split()) or type(exc).__name__
-                raise GitHubError(f"GitHub: cannot reach {self._host}: {reason}") from exc
-            wait = self._retry_wait(response, attempt, idempotent)
-            if wait is None or attempt >= self.max_attempts:
-                return response
-            time.sleep(wait)
-            attempt += 1
-
-    def _retry_wait(self, response: httpx.Response, attempt: int, idempotent: bool) -> float | None:
-        """Seconds to wait before retrying, or None when the response is final."""
+    def retry_wait(
+        self, response: httpx.Response, attempt: int, method: str, label: str
+    ) -> float | None:
+        """Secondary rate limits are always retried, 5xx only for idempotent requests (a
+        GraphQL query is one)."""
         status = response.status_code
         retry_after = response.headers.get("retry-after", "")
         if status in (403, 429):
             if retry_after.isdigit():
                 wait = float(retry_after)
-            elif "secondary rate limit" in _github_message(response).lower():
+            elif "secondary rate limit" in self.message(response).lower():
                 wait = 2.0**attempt
             else:
                 return None
             return wait if wait <= self.max_retry_wait_s else None
-        if status >= 500 and idempotent:
+        if status >= 500 and (method != "POST" or label.endswith("/graphql")):
             wait = float(retry_after) if retry_after.isdigit() else 0.5 * 2 ** (attempt - 1)
             return min(wait, self.max_retry_wait_s)
         return None
+
+    def message(self, response: httpx.Response) -> str:
+        """GitHub's `message` plus the details of its `errors` list, on one line."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return response.reason_phrase or "error"
+        parts = [str(data.get("message") or response.reason_phrase or "error")]
+        errors = data.get("errors")
+        for err in errors if isinstance(errors, list) else []:
+            if isinstance(err, dict):
+                detail = err.get("message") or " ".join(
+                    str(err[k]) for k in ("resource", "field", "code") if err.get(k)
+                )
+            else:
+                detail = str(err)
+            if detail:
+                parts.append(str(detail))
+        return ": ".join(" ".join(p.split()) for p in parts)
+
+    def detail(self, response: httpx.Response) -> str:
+        """The message, with when the rate limit resets or when to retry."""
+        message = self.message(response)
+        if response.status_code not in (403, 429):
+            return message
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            reset = response.headers.get("x-ratelimit-reset", "")
+            when = time.strftime("%H:%M", time.localtime(int(reset))) if reset.isdigit() else "?"
+            return f"{message} (rate limit resets at {when})"
+        if (wait := response.headers.get("retry-after", "")).isdigit():
+            return f"{message} (retry after {wait} s)"
+        return message
 
     # ------------------------------------------------------------------ pull requests
 
@@ -343,30 +296,6 @@ class GitHubClient:
                 return out
             cursor = page.get("endCursor")
         raise GitHubError(f"GitHub: {repo}#{number} has too many review threads")
-
-
-def _decode(response: httpx.Response, method: str, path: str) -> Any:
-    """The JSON of a successful response; a GitHubError with a one-line message otherwise."""
-    status = response.status_code
-    if status == 401:
-        raise GitHubError("GitHub: authentication failed (set GITHUB_TOKEN or GH_TOKEN)", 401)
-    if status >= 400:
-        message = _github_message(response)
-        if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
-            reset = response.headers.get("x-ratelimit-reset", "")
-            when = time.strftime("%H:%M", time.localtime(int(reset))) if reset.isdigit() else "?"
-            message = f"{message} (rate limit resets at {when})"
-        elif status in (403, 429) and (wait := response.headers.get("retry-after", "")).isdigit():
-            message = f"{message} (retry after {wait} s)"
-        raise GitHubError(f"GitHub: {status} {message} ({method} {path})", status)
-    if status == 204 or not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise GitHubError(
-            f"GitHub: {method} {path} answered with something other than JSON"
-        ) from exc
 
 
 def _commit(item: dict[str, Any]) -> Commit:

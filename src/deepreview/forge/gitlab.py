@@ -11,17 +11,14 @@ reference's host>/api/v4`; the token is `GITLAB_TOKEN` (or `CI_JOB_TOKEN`, which
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
 from deepreview.forge.base import ForgeError, PullRef, PullRequestInfo
+from deepreview.forge.rest import RestClient
 from deepreview.publish.plan import InlineComment, Posted, PublishPlan, into_body, plan_review
 from deepreview.schema import Commit, FeedbackComment, Location, Report
 from deepreview.source.git import TargetError, git, git_text
@@ -73,17 +70,6 @@ def _api(environ: Mapping[str, str]) -> str | None:
     return f"{server}/api/v4" if server else None
 
 
-def _message(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        detail = data.get("message") or data.get("error") or response.reason_phrase
-        return " ".join(str(detail).split())
-    return response.reason_phrase or "error"
-
-
 @dataclass(frozen=True)
 class _Thread:
     """One of our diff discussions: the discussion id and its first note."""
@@ -93,51 +79,27 @@ class _Thread:
     resolved: bool
 
 
-class GitLabClient:
+class GitLabClient(RestClient):
     """A small GitLab REST v4 client with bounded retries and page-header pagination."""
 
-    max_attempts = 4
-    timeout_s = 30.0
+    forge = "GitLab"
+    error = GitLabError
+    auth_hint = "set GITLAB_TOKEN"
+    max_retry_wait_s = 30.0
 
     def __init__(self, token: str | None, api_url: str, *, job_token: bool = False) -> None:
-        self.api_url = api_url.rstrip("/")
         headers = {"User-Agent": "deepreview"}
         if token:
             headers["JOB-TOKEN" if job_token else "PRIVATE-TOKEN"] = token
-        self._http = httpx.Client(
-            base_url=self.api_url + "/", headers=headers, timeout=self.timeout_s
-        )
-        self._host = urlsplit(self.api_url).netloc
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> GitLabClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
-    ) -> Any:
-        """One request (`path` relative to the API root); the decoded JSON answer."""
-        response = self._send(method, path, json=json, params=params)
-        return _decode(response, method, path)
+        super().__init__(api_url, headers)
 
     def paginate(self, path: str) -> list[Any]:
         """Every item of a list endpoint, page by page (`X-Next-Page`)."""
         items: list[Any] = []
         page = "1"
         for _ in range(_MAX_PAGES):
-            response = self._send("GET", path, params={"per_page": 100, "page": page})
-            chunk = _decode(response, "GET", path)
+            response = self.send("GET", path, params={"per_page": 100, "page": page})
+            chunk = self.decode(response, "GET", path)
             if not isinstance(chunk, list):
                 raise GitLabError(f"GitLab: expected a list from GET {path}")
             items.extend(chunk)
@@ -145,43 +107,6 @@ class GitLabClient:
             if not page:
                 return items
         raise GitLabError(f"GitLab: GET {path} has more than {_MAX_PAGES} pages")
-
-    def _send(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
-    ) -> httpx.Response:
-        """Send with retries: 429 always, 5xx for requests that are safe to repeat."""
-        attempt = 1
-        while True:
-            try:
-                response = self._http.request(method, path, json=json, params=params)
-            except httpx.TimeoutException as exc:
-                raise GitLabError(f"GitLab: {method} {path} timed out") from exc
-            except httpx.TransportError as exc:
-                reason = " ".join(str(exc).split()) or type(exc).__name__
-                raise GitLabError(f"GitLab: cannot reach {self._host}: {reason}") from exc
-            status = response.status_code
-            retry = status == 429 or (status >= 500 and method != "POST")
-            if not retry or attempt >= self.max_attempts:
-                return response
-            wait = response.headers.get("retry-after", "")
-            time.sleep(min(float(wait) if wait.isdigit() else 0.5 * 2 ** (attempt - 1), 30.0))
-            attempt += 1
-
-
-def _decode(response: httpx.Response, method: str, path: str) -> Any:
-    status = response.status_code
-    if status == 401:
-        raise GitLabError("GitLab: authentication failed (set GITLAB_TOKEN)", 401)
-    if status >= 400:
-        raise GitLabError(f"GitLab: {status} {_message(response)} ({method} {path})", status)
-    if status == 204 or not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise GitLabError(
-            f"GitLab: {method} {path} answered with something other than JSON"
-        ) from exc
 
 
 def _project(repo: str) -> str:
