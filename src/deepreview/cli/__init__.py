@@ -18,6 +18,7 @@ from deepreview.cli.consolidate import consolidate_cmd
 from deepreview.cli.errors import exit_without_ai, fail, internal_error, parse_formats
 from deepreview.cli.init import init_cmd
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
+from deepreview.cli.options import review_options
 from deepreview.cli.progress import Progress, console, log_style
 from deepreview.cli.publish import publish_cmd
 from deepreview.cli.resolve import resolve_cmd
@@ -65,41 +66,11 @@ def main() -> None:
 @click.option("--patch", metavar="FILE", help="Review a patch file ('-' for stdin).")
 @click.option("--staged", is_flag=True, help="Review the staged change (index against HEAD).")
 @click.option("--pr", metavar="N|URL", help="Review a pull or merge request (N, !N or URL).")
-@click.option("--agent", "agents", multiple=True, metavar="NAME", help="Run only these agents.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
-@click.option("--output", "output_dir", type=click.Path(path_type=Path), help="Output folder.")
-@click.option(
-    "--format", "formats", default="md,json", show_default=True, help="Comma-separated formats."
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["important", "critical"]),
-    help="Exit 1 when the verdict reaches this level.",
-)
-@click.option("--no-cache", is_flag=True, help="Run every agent afresh.")
-@click.option(
-    "--include",
-    multiple=True,
-    metavar="PATTERN",
-    help="Review matching files even when generated, vendored or lock files.",
-)
-@click.option("--exclude", multiple=True, metavar="PATTERN", help="Never review matching files.")
-@click.option(
-    "--verify/--no-verify",
-    "verify",
-    default=None,
-    help="Run the change's tests in a sandbox (default: on, off for --pr).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress or summary; errors only.")
-@click.option(
-    "--allow-missing", is_flag=True, help="Review without requested agents that are unavailable."
-)
 @click.option(
     "--allow-unapplied", is_flag=True, help="Review the unpatched tree if the patch does not apply."
 )
-@click.option("--require-ai", is_flag=True, help="Exit 1 when no AI agent reviewed the change.")
 @click.option("--series", metavar="NAME", help="Continue the named series of rounds.")
-@click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
+@review_options("Run the change's tests in a sandbox (default: on, off for --pr).")
 def review_cmd(
     base: str | None,
     head: str | None,

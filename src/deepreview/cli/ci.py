@@ -12,6 +12,7 @@ import click
 from deepreview.ci.environment import CIError, detect
 from deepreview.cli.errors import exit_without_ai, fail, parse_formats
 from deepreview.cli.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED, sigterm_as_interrupt
+from deepreview.cli.options import review_options
 from deepreview.cli.progress import Progress, console, log_style
 from deepreview.cli.results import echo, report_dir, show_result, stdout_format
 from deepreview.cli.summary import fails
@@ -25,42 +26,12 @@ from deepreview.store import StoreError
 
 @click.command("ci")
 @click.option("--pr", metavar="N", help="Review this request instead of the event's.")
-@click.option("--agent", "agents", multiple=True, metavar="NAME", help="Run only these agents.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
-@click.option("--output", "output_dir", type=click.Path(path_type=Path), help="Output folder.")
-@click.option(
-    "--format", "formats", default="md,json", show_default=True, help="Comma-separated formats."
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["important", "critical"]),
-    help="Exit 1 when the verdict reaches this level.",
-)
-@click.option("--no-cache", is_flag=True, help="Run every agent afresh.")
-@click.option(
-    "--include",
-    multiple=True,
-    metavar="PATTERN",
-    help="Review matching files even when generated, vendored or lock files.",
-)
-@click.option("--exclude", multiple=True, metavar="PATTERN", help="Never review matching files.")
-@click.option(
-    "--verify/--no-verify",
-    "verify",
-    default=None,
-    help="Run the change's tests in a sandbox (default: off, as for every pull request).",
-)
 @click.option(
     "--model", "models", multiple=True, metavar="AGENT=MODEL", help="Set an agent's model."
 )
-@click.option(
-    "--allow-missing", is_flag=True, help="Review without requested agents that are unavailable."
-)
-@click.option("--require-ai", is_flag=True, help="Exit 1 when no AI agent reviewed the change.")
 @click.option("--publish/--no-publish", default=True, show_default=True, help="Post the review.")
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; post nothing.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress or summary; errors only.")
-@click.option("-C", "cwd", type=click.Path(path_type=Path), default=".", help="Run as if in DIR.")
+@review_options("Run the change's tests in a sandbox (default: off, as for every pull request).")
 def ci_cmd(
     pr: str | None,
     agents: tuple[str, ...],
