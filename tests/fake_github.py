@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.servers import LoopbackServer, Recorded, Reply
+from tests.servers import Recorded, Reply, ServedFake
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 BOT = "deepreview-bot"
@@ -40,47 +40,20 @@ class FakePull:
     comments: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakeGitHub:
+class FakeGitHub(ServedFake):
     """The fake server. `requests` records every request; `pulls` holds the state."""
 
     def __init__(self, token: str | None = "test-token", page_size: int = 2) -> None:
+        super().__init__(first_id=1000)
         self.token = token
         self.page_size = page_size
         self.pulls: dict[tuple[str, int], FakePull] = {}
-        self._server = LoopbackServer()
-        self._server.handle(self._answer)
-        self._next_id = 1000
-
-    @property
-    def url(self) -> str:
-        """The API root, like https://api.github.com."""
-        return self._server.url
-
-    @property
-    def requests(self) -> list[Recorded]:
-        """Every request received, in order."""
-        return self._server.requests
 
     def writes(self) -> list[Recorded]:
         """The requests that would change state on GitHub."""
         return [r for r in self.requests if r.method in WRITE_METHODS and r.path != "/graphql"]
 
-    def fail_next(self, *replies: Reply) -> None:
-        """Answer the next requests with these replies before serving state again."""
-        self._server.enqueue(*replies)
-
-    def __enter__(self) -> FakeGitHub:
-        self._server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.__exit__(*exc)
-
     # ------------------------------------------------------------------ state
-
-    def new_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
 
     def add_pull(
         self,
@@ -148,7 +121,7 @@ class FakeGitHub:
 
     # ------------------------------------------------------------------ HTTP
 
-    def _answer(self, request: Recorded) -> Reply:
+    def answer(self, request: Recorded) -> Reply:
         if self.token is not None and request.headers.get("authorization") != (
             f"Bearer {self.token}"
         ):

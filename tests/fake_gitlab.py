@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.servers import LoopbackServer, Recorded, Reply
+from tests.servers import Recorded, Reply, ServedFake
 
 BOT = {"id": 1, "username": "deepreview-bot"}
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
@@ -35,44 +35,21 @@ class FakeMergeRequest:
     discussions: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakeGitLab:
+class FakeGitLab(ServedFake):
     """The fake server. `requests` records every request; `merge_requests` holds the state."""
 
     def __init__(self, token: str = "glpat-test-token-0123456789", page_size: int = 2) -> None:
+        super().__init__(first_id=5000)
         self.token = token
         self.page_size = page_size
         self.merge_requests: dict[tuple[str, int], FakeMergeRequest] = {}
         self.members: dict[int, int] = {BOT["id"]: 40}
-        self._server = LoopbackServer()
-        self._server.handle(self._answer)
-        self._next_id = 5000
-
-    @property
-    def url(self) -> str:
-        """The server root, like https://gitlab.example (the API is under /api/v4)."""
-        return self._server.url
-
-    @property
-    def requests(self) -> list[Recorded]:
-        """Every request received, in order."""
-        return self._server.requests
 
     def writes(self) -> list[Recorded]:
         """The requests that would change state on GitLab."""
         return [r for r in self.requests if r.method in WRITE_METHODS]
 
-    def __enter__(self) -> FakeGitLab:
-        self._server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.__exit__(*exc)
-
     # ------------------------------------------------------------------ state
-
-    def new_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
 
     def add_merge_request(
         self,
@@ -136,7 +113,7 @@ class FakeGitLab:
 
     # ------------------------------------------------------------------ HTTP
 
-    def _answer(self, request: Recorded) -> Reply:
+    def answer(self, request: Recorded) -> Reply:
         if request.headers.get("private-token") != self.token:
             return Reply(401, {"message": "401 Unauthorized"})
         parts = urlsplit(request.path)

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -140,6 +140,45 @@ class LoopbackServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+class ServedFake:
+    """A fake service on a `LoopbackServer`: subclasses answer with `answer`."""
+
+    def __init__(self, first_id: int = 1000) -> None:
+        self._server = LoopbackServer()
+        self._server.handle(self.answer)
+        self._next_id = first_id
+
+    def answer(self, request: Recorded) -> Reply:
+        """The reply to one request."""
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        """The server root, without a trailing slash."""
+        return self._server.url
+
+    @property
+    def requests(self) -> list[Recorded]:
+        """Every request received, in order."""
+        return self._server.requests
+
+    def fail_next(self, *replies: Reply) -> None:
+        """Answer the next requests with these replies before serving state again."""
+        self._server.enqueue(*replies)
+
+    def new_id(self) -> int:
+        """A fresh object id."""
+        self._next_id += 1
+        return self._next_id
+
+    def __enter__(self) -> Self:
+        self._server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.__exit__(*exc)
 
 
 @pytest.fixture
