@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from deepreview.diff import Diff, FileDiff
 from deepreview.schema import SkippedFile
+from deepreview.source.git import git_environment
 
 #: Folders of third-party code copied into a repository.
 VENDORED_DIRS = ("vendor/", "node_modules/")
@@ -173,6 +174,7 @@ def generated_attributes(worktree: Path, paths: Iterable[str]) -> dict[str, dict
         cwd=worktree,
         input="\0".join(names).encode("utf-8", "surrogateescape") + b"\0",
         capture_output=True,
+        env=git_environment(),
         check=False,
         timeout=120,
     )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deepreview.schema import ConsolidatedFinding
+from deepreview.source.git import git_environment
 
 _DIFF_FENCE = re.compile(r"^(`{3,}|~{3,})\s*(?:diff|patch)\b[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
 _PATCH_START = re.compile(r"^(?:diff --git |--- )", re.M)
@@ -37,6 +38,7 @@ def _applies(worktree: Path, patch: str) -> bool:
             cwd=worktree,
             input=patch.encode("utf-8", "surrogateescape"),
             capture_output=True,
+            env=git_environment(),
             check=False,
             timeout=60,
         )

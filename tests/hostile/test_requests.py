@@ -168,3 +168,21 @@ def test_sigterm_stops_a_review_whose_sigint_is_ignored(cli: Cli, repo: Path) ->
     assert not pid_alive(leader) and not pid_alive(child)
     assert len(git(repo, "worktree", "list").splitlines()) == 1
     assert cli.leftover_worktrees() == [] and os.path.isdir(repo)
+
+
+def test_git_variables_inherited_from_a_hook_do_not_redirect_the_review(
+    cli: Cli, repo: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    (repo / "ledger.py").write_text("def refund(x: int) -> int:\n    return -x\n")
+    git(repo, "add", "ledger.py")
+    git(repo, "commit", "-qm", "Add refunds")
+    stray_index = tmp_path / "stray-index"
+    env = {"GIT_DIR": str(other / ".git"), "GIT_INDEX_FILE": str(stray_index)}
+    done = cli.review(repo, "--base", "HEAD~1", "--agent", "scan", env=env)
+    assert done.returncode == 0, done.stderr
+    report = cli.report()
+    assert report["target"]["changed_files"] == ["ledger.py"]
+    assert not stray_index.exists()

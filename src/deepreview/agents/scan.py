@@ -32,7 +32,7 @@ from deepreview.background import check, in_background
 from deepreview.context import ReviewContext
 from deepreview.diff import Diff, DiffLine, FileDiff, Hunk, MemoryHunks
 from deepreview.schema import SEVERITIES, AgentReview, AgentRun, Commit, Finding, Limitation
-from deepreview.source.git import git
+from deepreview.source.git import git, git_environment
 
 #: Remote branches whose history a change merges into.
 _UPSTREAM_NAMES = ("HEAD", "main", "master")
@@ -116,6 +116,7 @@ def in_upstream_history(repo: Path, shas: Sequence[str]) -> set[str]:
         for ref in refs:
             probe = subprocess.run(
                 ["git", "-C", str(repo), "merge-base", "--is-ancestor", sha, ref],
+                env=git_environment(),
                 capture_output=True,
                 check=False,
             )

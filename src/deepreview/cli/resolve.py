@@ -12,7 +12,7 @@ from deepreview.cli.errors import fail
 from deepreview.cli.publish import load_report
 from deepreview.config import ConfigError, load_config
 from deepreview.render.resolution import ACTIONS, ResolutionRow, resolution_section
-from deepreview.source.git import TargetError, find_repo_root
+from deepreview.source.git import TargetError, find_repo_root, git_environment
 from deepreview.store import Store, StoreError
 
 
@@ -48,6 +48,7 @@ def resolve_cmd(review: str, assignments: tuple[str, ...], commit: str | None) -
     if commit is None and repo is not None:
         head = subprocess.run(
             ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            env=git_environment(),
             capture_output=True,
             text=True,
             check=False,

@@ -17,6 +17,30 @@ class TargetError(Exception):
     """The review target cannot be resolved; the message is shown to the user as is."""
 
 
+#: Variables that point git at another repository, index or object store (a hook or a wrapper
+#: may have set them): dropped, so that every call acts on the repository it names.
+_REDIRECTING = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+    }
+)
+
+
+def git_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every git call: the process's without the redirecting variables
+    (credential helpers, SSH and config settings still work), no terminal prompt, the C locale,
+    then `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in _REDIRECTING}
+    return {**env, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(extra or {})}
+
+
 def git(
     repo: Path,
     *args: str,
@@ -25,7 +49,7 @@ def git(
     check: bool = True,
 ) -> bytes:
     """Run git in `repo` and return stdout; raise TargetError with git's message on failure."""
-    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
+    full_env = git_environment(env)
     try:
         proc = subprocess.run(
             ["git", *args],
@@ -55,6 +79,7 @@ def find_repo_root(cwd: Path) -> Path:
         raise TargetError(f"{cwd}: no such directory")
     proc = subprocess.run(
         ["git", "rev-parse", "--show-toplevel"],
+        env=git_environment(),
         cwd=cwd,
         capture_output=True,
         check=False,
@@ -69,6 +94,7 @@ def resolve(repo: Path, ref: str) -> str:
     """The commit sha of `ref`."""
     proc = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        env=git_environment(),
         cwd=repo,
         capture_output=True,
         check=False,
@@ -84,6 +110,7 @@ def has_commits(repo: Path) -> bool:
     return (
         subprocess.run(
             ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
+            env=git_environment(),
             cwd=repo,
             capture_output=True,
             check=False,
@@ -173,6 +200,7 @@ def diff_to_file(repo: Path, base: str, head: str, dest: Path) -> None:
     with dest.open("wb") as fh:
         proc = subprocess.run(
             ["git", "diff", "-M", "--no-color", "--no-ext-diff", "--full-index", base, head],
+            env=git_environment(),
             cwd=repo,
             stdout=fh,
             stderr=subprocess.PIPE,
@@ -244,6 +272,7 @@ def apply_patch(worktree_path: Path, patch: Path) -> str | None:
     """Apply a patch inside a worktree; return git's complaint when it does not apply."""
     proc = subprocess.run(
         ["git", "apply", "--whitespace=nowarn", "--allow-empty", str(patch)],
+        env=git_environment(),
         cwd=worktree_path,
         capture_output=True,
         check=False,

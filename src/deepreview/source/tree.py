@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path, PurePosixPath
 
+from deepreview.source.git import git_environment
+
 #: Bytes inspected for a NUL when deciding whether a file is binary (git uses the same size).
 _BINARY_PROBE = 8000
 _GIT_TIMEOUT_S = 30.0
@@ -81,7 +83,6 @@ class GitTree:
         self._sha = sha
         self._cache: dict[str, list[str] | None] = {}
         self._paths: list[str] | None = None
-        self._env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         if (
             sha.startswith("-")
             or self._git("rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}") is None
@@ -117,7 +118,7 @@ class GitTree:
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=_GIT_TIMEOUT_S,
-                env=self._env,
+                env=git_environment(),
                 check=False,
             )
         except (OSError, subprocess.TimeoutExpired):

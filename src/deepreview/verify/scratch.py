@@ -7,6 +7,8 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from deepreview.source.git import git_environment
+
 #: Never copied into a scratch tree: version-control metadata and local environments.
 _SKIPPED = (".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".deepreview")
 
@@ -27,6 +29,7 @@ def export_commit(repo: Path, sha: str, dest: Path) -> Path:
     dest.mkdir(parents=True)
     with subprocess.Popen(
         ["git", "-C", str(repo), "archive", "--format=tar", sha],
+        env=git_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as proc:
