@@ -116,7 +116,7 @@ def test_no_network_keeps_loopback_but_cannot_reach_the_host() -> None:
 @linux_only
 def test_cpu_and_memory_limits_stop_the_process(tmp_path: Path) -> None:
     spin = confine([sys.executable, "-c", "while True: pass"], SandboxPolicy((), cpu_seconds=1))
-    assert spin.description.endswith("CPU 1 s")
+    assert "CPU 1 s" in spin.description
     proc = run(spin.argv, timeout=30)
     assert proc.returncode < 0  # SIGXCPU, then SIGKILL
     hog = "try:\n    b = bytearray(1 << 30)\n    print('allocated')\n"
@@ -125,6 +125,28 @@ def test_cpu_and_memory_limits_stop_the_process(tmp_path: Path) -> None:
     confined = confine([sys.executable, "-c", hog], policy)
     assert "memory 512 MiB" in confined.description
     assert run(confined.argv).stdout.strip() == "refused"
+
+
+@linux_only
+def test_a_file_size_limit_stops_a_runaway_write_and_core_dumps_are_off(tmp_path: Path) -> None:
+    target = tmp_path / "big.bin"
+    write = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "print(resource.getrlimit(resource.RLIMIT_CORE)[0])\n"
+        "try:\n"
+        "    open(sys.argv[1], 'wb').write(b'x' * (1 << 20))\n"
+        "    print('written')\n"
+        "except OSError as exc:\n"
+        "    print('refused', exc.errno)\n"
+    )
+    policy = SandboxPolicy((tmp_path,), file_bytes=64 * 2**10)
+    confined = confine([sys.executable, "-c", write, str(target)], policy)
+    assert "files up to 64 KiB, no core dumps" in confined.description
+    out = run(confined.argv).stdout.split()
+    assert out[0] == "0"
+    assert out[1:] == ["refused", "27"]  # EFBIG
+    assert target.stat().st_size <= 64 * 2**10
 
 
 def test_an_agent_policy_names_worktree_tmpdir_and_state_folders(tmp_path: Path) -> None:

@@ -24,6 +24,9 @@ from deepreview.agents import sandbox_exec
 #: State folders and files of the AI CLIs, relative to the home folder: writable by agents.
 DEFAULT_STATE_PATHS = (".claude", ".claude.json", ".codex", ".gemini", ".cache", ".npm")
 
+#: The largest file a confined process may write (RLIMIT_FSIZE): a runaway write stops there.
+AGENT_FILE_BYTES = 2 * 2**30
+
 LAUNCHER = Path(sandbox_exec.__file__)
 _MAC_SANDBOX = "/usr/bin/sandbox-exec"
 _PROBE_TIMEOUT_S = 10.0
@@ -37,6 +40,7 @@ class SandboxPolicy:
     network: bool = True
     cpu_seconds: int | None = None
     memory_bytes: int | None = None
+    file_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,11 @@ def agent_policy(
     (absolute entries of `state_paths` are taken as they are)."""
     home = Path(environ.get("HOME") or Path.home())
     state = tuple(home / Path(p).expanduser() for p in state_paths)
-    return SandboxPolicy(writable=(worktree, tmpdir, *state))
+    return SandboxPolicy(writable=(worktree, tmpdir, *state), file_bytes=AGENT_FILE_BYTES)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.0f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
 
 
 def _limits(policy: SandboxPolicy) -> tuple[list[str], list[str]]:
@@ -106,7 +114,10 @@ def _limits(policy: SandboxPolicy) -> tuple[list[str], list[str]]:
         said.append(f"CPU {policy.cpu_seconds} s")
     if policy.memory_bytes is not None:
         args += ["--memory", str(policy.memory_bytes)]
-        said.append(f"memory {policy.memory_bytes / 2**20:.0f} MiB")
+        said.append(f"memory {_size(policy.memory_bytes)}")
+    if policy.file_bytes is not None:
+        args += ["--file-size", str(policy.file_bytes)]
+        said.append(f"files up to {_size(policy.file_bytes)}, no core dumps")
     return args, said
 
 

@@ -167,8 +167,14 @@ def isolate_network() -> None:
     _loopback_up()
 
 
-def apply_limits(cpu_seconds: int | None, memory_bytes: int | None) -> None:
-    """CPU time (SIGXCPU at the limit, SIGKILL a second later) and address-space limits."""
+def apply_limits(
+    cpu_seconds: int | None, memory_bytes: int | None, file_bytes: int | None = None
+) -> None:
+    """CPU time (SIGXCPU at the limit, SIGKILL a second later), address-space and file-size
+    limits; a file-size limit also turns core dumps off."""
+    if file_bytes is not None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if cpu_seconds is not None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     if memory_bytes is not None:
@@ -194,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-network", action="store_true")
     parser.add_argument("--cpu", type=int)
     parser.add_argument("--memory", type=int)
+    parser.add_argument("--file-size", type=int)
     parser.add_argument("command", nargs="*")
     return parser
 
@@ -208,7 +215,7 @@ def main(argv: Sequence[str]) -> int:
         print("sandbox_exec: no command", file=sys.stderr)
         return 2
     try:
-        apply_limits(args.cpu, args.memory)
+        apply_limits(args.cpu, args.memory, args.file_size)
         if args.no_network:
             isolate_network()
         if args.landlock:

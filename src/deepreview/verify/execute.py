@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepreview.agents.process import BinaryNotFoundError, run_process
-from deepreview.agents.sandbox import SandboxPolicy, confine
+from deepreview.agents.sandbox import AGENT_FILE_BYTES, SandboxPolicy, confine
 from deepreview.schema import ExecutedCommand
 
 #: The tail of a command's output kept for the report.
@@ -33,6 +33,7 @@ class Confinement:
             network=False,
             cpu_seconds=cpu_seconds,
             memory_bytes=self.memory_bytes,
+            file_bytes=AGENT_FILE_BYTES,
         )
         confined = confine(argv, policy)
         return confined.argv, confined.description
