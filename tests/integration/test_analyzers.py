@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -211,6 +212,7 @@ def test_no_changed_python_files_skips(tmp_path: Path, agent: AnalyzerAgent) -> 
 
 
 FAKE_TOOL = """#!/bin/sh
+[ -n "$FAKELINT_ESCAPE" ] && echo "$1" >> "$FAKELINT_ESCAPE"
 if [ "$1" = "--version" ]; then echo "fakelint version 2.3.1"; exit 0; fi
 case "$FAKELINT_MODE" in
   crash) echo "fakelint: internal error: boom" >&2; exit 3 ;;
@@ -281,6 +283,23 @@ def test_tool_failures_become_failed_runs(
     assert result.reason is not None and result.reason.startswith(reason)
     assert result.review is None
     assert result.duration_s < 10
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Landlock is Linux")
+def test_analyzers_and_their_version_probe_cannot_write_outside_the_worktree(
+    tmp_path: Path,
+) -> None:
+    ctx = fake_ctx(tmp_path, "ok")
+    outside = tmp_path / "outside.log"
+    runtime, env = ctx.runtime, dict(ctx.env)
+    ctx = replace(ctx, runtime=replace(runtime, environ={**env, "FAKELINT_ESCAPE": str(outside)}))
+    inside = ctx.worktree / "inside.log"
+    result = run(FakeLint(), ctx)
+    assert result.status == "ok"
+    assert not outside.exists()
+    ctx = replace(ctx, runtime=replace(runtime, environ={**env, "FAKELINT_ESCAPE": str(inside)}))
+    assert run(FakeLint(), ctx).status == "ok"
+    assert inside.read_text().split() == ["--json"]  # the version was remembered
 
 
 def test_missing_tools_fail_cleanly(tmp_path: Path) -> None:

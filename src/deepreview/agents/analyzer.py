@@ -29,6 +29,7 @@ from deepreview.agents.base import (
     agent_environment,
 )
 from deepreview.agents.process import ProcessResult, run_process
+from deepreview.agents.sandbox import AGENT_FILE_BYTES, SandboxPolicy, confine
 from deepreview.agents.scan_files import is_test_path
 from deepreview.agents.scan_secrets import redact_finding, redact_text
 from deepreview.agents.versions import probe_version
@@ -114,6 +115,13 @@ def coverage_of(paths: Iterable[str], findings: Sequence[Finding]) -> list[Cover
         )
         for p in paths
     ]
+
+
+def confined(ctx: ReviewContext, argv: list[str]) -> list[str]:
+    """`argv` under the analyzers' sandbox: writes only to the head worktree and the run folder,
+    no network, bounded file size (the tools only read the code, so nothing more is needed)."""
+    policy = SandboxPolicy((ctx.worktree, ctx.run_dir), network=False, file_bytes=AGENT_FILE_BYTES)
+    return confine(argv, policy).argv
 
 
 class AnalyzerAgent(AgentBase):
@@ -204,10 +212,19 @@ class AnalyzerAgent(AgentBase):
         if not files:
             return stopped("skipped", f"no changed {self.language} files", applicable=False)
         env = agent_environment(ctx.env, extra=self.config.env)
-        argv = [*self.command(), *self.arguments(ctx.worktree), *self.config.extra_args]
+        installed = self.installed(env)
+        if self.module is None and not Path(installed).is_absolute():
+            return stopped("failed", f"could not run {self.name}: `{installed}` is not on PATH")
+        command = [installed] if self.module is None else self.command()
+        argv = [*command, *self.arguments(ctx.worktree), *self.config.extra_args]
         try:
             probe = await probe_version(
-                self.command(), self.installed(env), ctx, env, f"{self.name}-version"
+                command,
+                installed,
+                ctx,
+                env,
+                f"{self.name}-version",
+                lambda argv: confined(ctx, argv),
             )
             if probe.failed is not None:
                 reason = f"`{self.name} --version` failed: {_last_line(probe.failed)}"
@@ -268,7 +285,7 @@ class AnalyzerAgent(AgentBase):
         self, ctx: ReviewContext, env: Mapping[str, str], argv: list[str]
     ) -> ProcessResult:
         return await run_process(
-            argv,
+            confined(ctx, argv),
             cwd=ctx.worktree,
             env=env,
             stdin=None,

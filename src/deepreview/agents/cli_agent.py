@@ -346,7 +346,14 @@ class CliAgent(AgentBase):
     ) -> str | None:
         """`<binary> --version` (see `agents/versions.py`); None when it cannot be told."""
         try:
-            probe = await probe_version([executable], executable, ctx, env, f"{self.name}.version")
+            probe = await probe_version(
+                [executable],
+                executable,
+                ctx,
+                env,
+                f"{self.name}.version",
+                lambda argv: self._sandbox(argv, ctx, dict(env)).argv,
+            )
         except OSError:
             return None
         return probe.version

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,16 +37,18 @@ async def probe_version(
     ctx: ReviewContext,
     env: Mapping[str, str],
     name: str,
+    confined: Callable[[list[str]], list[str]],
 ) -> VersionProbe:
     """`command --version` for the tool whose installed file is `installed`, unless its
-    version is remembered; a probe that fails (or times out) is not remembered. Raises
-    OSError when the command cannot be started."""
+    version is remembered; it runs as `confined` wraps it, like the tool's own run. A probe
+    that fails (or times out) is not remembered. Raises OSError when the command cannot be
+    started."""
     cache = ctx.runtime.cache_dir
     found, known = _known_version(installed, cache)
     if found:
         return VersionProbe(known)
     result = await run_process(
-        [*command, "--version"],
+        confined([*command, "--version"]),
         cwd=ctx.worktree,
         env=env,
         stdin=None,
