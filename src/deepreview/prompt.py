@@ -27,6 +27,7 @@ __all__ = [
     "build_prompt",
     "estimate_tokens",
     "review_json_schema",
+    "untrusted_block",
 ]
 
 PROMPT_VERSION = "review-v1"
@@ -47,6 +48,8 @@ class Prompt:
     user: str
     omitted: list[str]
     version: str
+    schema: dict[str, Any] | None = None
+    """The answer's JSON Schema (valid under OpenAI strict rules); None: the review schema."""
 
 
 def estimate_tokens(text: str) -> int:
@@ -160,6 +163,12 @@ def _nonce(*parts: str) -> str:
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:16]
+
+
+def untrusted_block(text: str) -> str:
+    """`text` in a delimited data block whose tag is derived from `text`, so it cannot forge
+    the block's end."""
+    return _block(_nonce(text), text)
 
 
 def _block(tag: str, text: str) -> str:

@@ -40,7 +40,10 @@ class AnthropicApiAgent(ApiAgent):
     def request(self, prompt: Prompt, model: str, base_url: str, key: str | None) -> ApiRequest:
         """The Messages request with the review schema as structured output."""
         output_config: dict[str, Any] = {
-            "format": {"type": "json_schema", "schema": review_json_schema(strict=True)}
+            "format": {
+                "type": "json_schema",
+                "schema": prompt.schema or review_json_schema(strict=True),
+            }
         }
         if self.config.effort:
             output_config["effort"] = self.config.effort

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from deepreview.agents.answer import Answer
 from deepreview.agents.base import AgentBase, AgentKind, Availability
 from deepreview.agents.http import ApiError, RetryPolicy, post_json
 from deepreview.agents.naming import display_name_for_model
@@ -158,6 +159,75 @@ class ApiAgent(AgentBase):
             reason = Redactor.for_keys((key,)).text(f"{type(exc).__name__}: {exc}")[:120]
             return self._failed(started, clock, "failed", reason)
 
+    async def answer(self, ctx: ReviewContext, prompt: Prompt, timeout_s: float) -> Answer:
+        """Ask `prompt` (its schema instead of the review's) in one request within `timeout_s`."""
+        clock = time.monotonic()
+        key, base_url, model = self.api_key(ctx.env), self.base_url(ctx.env), self.model
+        if (self.key_required and key is None) or base_url is None or model is None:
+            return Answer("failed", reason=self.availability(ctx.env).reason or "not configured")
+        try:
+            got = await self._ask(prompt, model, base_url, key, timeout_s, [])
+        except Exception as exc:  # an answer is data: it never raises
+            reason = Redactor.for_keys((key,)).text(f"{type(exc).__name__}: {exc}")[:120]
+            return Answer("failed", reason=reason)
+        duration = round(time.monotonic() - clock, 3)
+        if isinstance(got, tuple):
+            return Answer(got[0], reason=got[1], duration_s=duration)
+        text = Redactor.for_keys((key,) if key else (), tokens=False).text(got.text)
+        run_model = got.model or model
+        return Answer(
+            "failed" if got.error else "ok",
+            text=text,
+            model=run_model,
+            reason=got.error,
+            duration_s=duration,
+            cost_usd=got.cost_usd
+            if got.cost_usd is not None
+            else cost_usd(run_model, got.usage, {}),
+        )
+
+    async def _ask(
+        self,
+        prompt: Prompt,
+        model: str,
+        base_url: str,
+        key: str | None,
+        timeout_s: float,
+        notes: list[str],
+    ) -> ApiAnswer | tuple[Literal["failed", "timeout"], str]:
+        """The answer to one request, or (status, reason) when there is none; what happened on
+        the way (retries, what the server said) is added to `notes`."""
+        secrets = (key,) if key else ()
+        call = self.request(prompt, model, base_url, key)
+        try:
+            async with httpx.AsyncClient(follow_redirects=False) as client:
+                response = await post_json(
+                    client,
+                    call.url,
+                    headers=call.headers,
+                    payload=call.payload,
+                    timeout_s=timeout_s,
+                    policy=self.retry_policy,
+                    secrets=secrets,
+                )
+        except ApiError as err:
+            if err.attempts > 1:
+                notes.append(f"gave up after {err.attempts} attempts")
+            if err.detail:
+                notes.append(f"server said: {err.detail}")
+            return ("timeout" if err.timed_out else "failed"), err.reason
+        if response.retried_statuses:
+            after = ", ".join(str(s) for s in response.retried_statuses)
+            notes.append(
+                f"{response.attempts} attempts (retried after {after}; "
+                f"waited {response.waited_s:.1f} s)"
+            )
+        try:
+            return self.read_answer(response.body)
+        except MalformedResponseError as exc:
+            notes.append(Redactor.for_keys(secrets).text(str(exc))[:300])
+            return "failed", "malformed API response"
+
     async def _run(self, ctx: ReviewContext, started: datetime, clock: float) -> AgentRun:
         environ = ctx.env
         key = self.api_key(environ)
@@ -176,36 +246,9 @@ class ApiAgent(AgentBase):
                 f"(budget {budget} tokens): {shown}"
             )
         secrets = (key,) if key else ()
-        call = self.request(prompt, model, base_url, key)
-        try:
-            async with httpx.AsyncClient(follow_redirects=False) as client:
-                response = await post_json(
-                    client,
-                    call.url,
-                    headers=call.headers,
-                    payload=call.payload,
-                    timeout_s=self.config.timeout_s,
-                    policy=self.retry_policy,
-                    secrets=secrets,
-                )
-        except ApiError as err:
-            if err.attempts > 1:
-                notes.append(f"gave up after {err.attempts} attempts")
-            if err.detail:
-                notes.append(f"server said: {err.detail}")
-            status: Literal["failed", "timeout"] = "timeout" if err.timed_out else "failed"
-            return self._failed(started, clock, status, err.reason, notes=notes)
-        if response.retried_statuses:
-            after = ", ".join(str(s) for s in response.retried_statuses)
-            notes.append(
-                f"{response.attempts} attempts (retried after {after}; "
-                f"waited {response.waited_s:.1f} s)"
-            )
-        try:
-            answer = self.read_answer(response.body)
-        except MalformedResponseError as exc:
-            notes.append(Redactor.for_keys(secrets).text(str(exc))[:300])
-            return self._failed(started, clock, "failed", "malformed API response", notes=notes)
+        answer = await self._ask(prompt, model, base_url, key, self.config.timeout_s, notes)
+        if isinstance(answer, tuple):
+            return self._failed(started, clock, answer[0], answer[1], notes=notes)
         run_model = answer.model or model
         fields: dict[str, Any] = {
             "model": run_model,

@@ -79,7 +79,7 @@ class ClaudeAgent(CliAgent):
             "--append-system-prompt",
             prompt.system,
             "--json-schema",
-            json.dumps(review_json_schema()),
+            json.dumps(prompt.schema or review_json_schema()),
         ]
         if not self.config.keep_sessions:
             argv.append("--no-session-persistence")

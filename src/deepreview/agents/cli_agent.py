@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from deepreview.agents.answer import Answer, AnswerStatus
 from deepreview.agents.base import AgentBase, AgentKind, agent_environment
 from deepreview.agents.naming import display_name_for_model
 from deepreview.agents.process import (
@@ -70,6 +71,16 @@ class Trace:
         rel = repo_relative(path, worktree) if path else None
         if rel is not None and rel not in self.files_read:
             self.files_read.append(rel)
+
+
+@dataclass(frozen=True)
+class _Executed:
+    """A finished CLI run: its version, process, trace and the confinement it ran under."""
+
+    version: str | None
+    result: ProcessResult
+    trace: Trace
+    sandbox: str
 
 
 @dataclass(frozen=True)
@@ -197,17 +208,54 @@ class CliAgent(AgentBase):
             return self._failed(started, f"{type(exc).__name__}: {short(str(exc))}")
 
     async def _run(self, ctx: ReviewContext, started: datetime) -> AgentRun:
+        prompt = build_prompt(
+            ctx, include_content=False, budget_tokens=self.config.max_prompt_tokens
+        )
+        done = await self._execute(ctx, prompt, self.config.timeout_s)
+        if isinstance(done, str):
+            return self._failed(started, done)
+        run = self._finish(started, done.version, done.result, done.trace, ctx, prompt)
+        return run.model_copy(update={"sandbox": done.sandbox})
+
+    async def answer(self, ctx: ReviewContext, prompt: Prompt, timeout_s: float) -> Answer:
+        """Ask `prompt` (its schema instead of the review's) in the worktree, confined like a
+        review, within `timeout_s`."""
+        try:
+            done = await self._execute(ctx, prompt, timeout_s)
+        except Exception as exc:  # an answer is data: it never raises
+            return Answer("failed", reason=f"{type(exc).__name__}: {short(str(exc))}")
+        if isinstance(done, str):
+            return Answer("failed", reason=done)
+        trace, result = done.trace, done.result
+        status: AnswerStatus = "ok"
+        reason = trace.error
+        if result.timed_out:
+            status, reason = "timeout", f"timeout after {timeout_s:g} s"
+        elif reason is not None:
+            status = "failed"
+        return Answer(
+            status,
+            text=trace.answer,
+            structured=trace.structured,
+            model=trace.model or self.config.model,
+            reason=reason,
+            duration_s=round(result.duration_s, 3),
+            cost_usd=trace.cost_usd,
+            sandbox=done.sandbox,
+        )
+
+    async def _execute(
+        self, ctx: ReviewContext, prompt: Prompt, timeout_s: float
+    ) -> _Executed | str:
+        """Run the CLI on `prompt` under the sandbox; why it could not run, as a string."""
         refused = refused_args(self.config.extra_args, self.refused_flags)
         if refused:
-            return self._failed(started, f"refused extra_args: {' '.join(refused)}")
+            return f"refused extra_args: {' '.join(refused)}"
         env = self.environment(ctx.env)
         assert self.binary is not None
         executable = shutil.which(self.binary, path=env.get("PATH"))
         if executable is None:
-            return self._failed(started, "not installed")
-        prompt = build_prompt(
-            ctx, include_content=False, budget_tokens=self.config.max_prompt_tokens
-        )
+            return "not installed"
         call = self.invocation(ctx, prompt, executable)
         sandbox = self._sandbox(call.argv, ctx, env)
         (ctx.run_dir / f"{self.name}.prompt").write_bytes(call.stdin)
@@ -219,19 +267,18 @@ class CliAgent(AgentBase):
                     cwd=ctx.worktree,
                     env=env,
                     stdin=call.stdin,
-                    timeout_s=self.config.timeout_s,
+                    timeout_s=timeout_s,
                     capture_dir=ctx.run_dir,
                     name=self.name,
                 ),
             )
         except BinaryNotFoundError:
-            return self._failed(started, "not installed")
+            return "not installed"
         exit_code = "timeout" if result.timed_out else str(result.returncode)
         (ctx.run_dir / f"{self.name}.exit").write_text(exit_code + "\n", encoding="utf-8")
         trace = self.interpret(result, ctx)
         await self.settle(trace, executable, env, ctx)
-        run = self._finish(started, version, result, trace, ctx, prompt)
-        return run.model_copy(update={"sandbox": sandbox.description})
+        return _Executed(version, result, trace, sandbox.description)
 
     def scratch(self, ctx: ReviewContext) -> Path:
         """The agent's private writable folder: its TMPDIR, and where it writes files for us."""

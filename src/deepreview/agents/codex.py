@@ -81,7 +81,8 @@ class CodexAgent(CliAgent):
         """`codex exec --json -s read-only ... -`; writes the schema, clears the answer file."""
         schema_path, answer_path = self._files(ctx)
         ctx.run_dir.mkdir(parents=True, exist_ok=True)
-        schema_path.write_text(json.dumps(review_json_schema(strict=True)), encoding="utf-8")
+        schema = prompt.schema or review_json_schema(strict=True)
+        schema_path.write_text(json.dumps(schema), encoding="utf-8")
         answer_path.unlink(missing_ok=True)
         argv = [executable, "exec", "--json", "-s", "read-only", "--skip-git-repo-check"]
         if not self.config.keep_sessions:

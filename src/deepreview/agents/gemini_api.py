@@ -37,7 +37,7 @@ class GeminiApiAgent(ApiAgent):
         """The generateContent request with the review schema as the response schema."""
         generation: dict[str, Any] = {
             "responseMimeType": "application/json",
-            "responseJsonSchema": review_json_schema(strict=False),
+            "responseJsonSchema": prompt.schema or review_json_schema(strict=False),
         }
         if self.config.effort:
             generation["thinkingConfig"] = {"thinkingLevel": self.config.effort}

@@ -47,7 +47,7 @@ class OpenAIApiAgent(ApiAgent):
                 "type": "json_schema",
                 "json_schema": {
                     "name": "code_review",
-                    "schema": review_json_schema(strict=True),
+                    "schema": prompt.schema or review_json_schema(strict=True),
                     "strict": True,
                 },
             },
