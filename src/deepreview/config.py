@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deepreview.schema import Severity
 from deepreview.scope import Scope
 
 
@@ -73,6 +74,30 @@ class VerifyConfig(BaseModel):
     )
 
 
+_EXAMINED: tuple[Severity, ...] = ("critical", "important")
+
+
+class CrossExamConfig(BaseModel):
+    """Cross-examination: a critical or important finding raised by one AI vendor only is put
+    to an agent of another vendor, which confirms or refutes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=True, description="On when AI agents of two or more vendors reviewed."
+    )
+    max_concurrency: int = Field(default=4, ge=1, description="Examinations run at once.")
+    budget_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Wall-clock seconds the whole cross-examination may add to the review.",
+    )
+    severities: list[Severity] = Field(
+        default_factory=lambda: list(_EXAMINED),
+        description="Consolidated severities whose lone-vendor findings are examined.",
+    )
+
+
 class Config(BaseModel):
     """The whole configuration."""
 
@@ -102,6 +127,7 @@ class Config(BaseModel):
     )
     exclude: list[str] = Field(default_factory=list, description="Paths never reviewed.")
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    cross_examination: CrossExamConfig = Field(default_factory=CrossExamConfig)
     keep_traces: int = Field(
         default=10,
         ge=0,

@@ -26,6 +26,7 @@ from deepreview.config import Config, load_config
 from deepreview.consolidate.engine import ConsolidationInput, consolidate
 from deepreview.consolidate.rounds import match_rounds
 from deepreview.context import ReviewContext
+from deepreview.crossexam import cross_examine
 from deepreview.diff import Diff, parse_diff_file
 from deepreview.diff_filter import (
     FilterRules,
@@ -438,6 +439,20 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 counted_scopes=frozenset(config.verdict_scopes),
             )
             result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
+            examinations = await cross_examine(
+                result.findings,
+                runs,
+                selection.agents,
+                ctx,
+                config.cross_examination,
+                families=config.model_families,
+                store=store if options.use_cache else None,
+                redactor=redactor,
+                progress=safe_progress,
+            )
+            if examinations:
+                given = replace(given, examinations=examinations)
+                result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
             checked = with_applicable_fixes(result.findings, wt)
         findings, prior_outcome = match_rounds(checked, series.prior, runs)
         if not any(r.kind == "ai" for r in runs):

@@ -390,6 +390,32 @@ class DroppedFinding(Model):
     reason: str
 
 
+ExamVerdict = Literal["confirm", "refute", "uncertain"]
+
+
+class Examination(Model):
+    """One lone-vendor finding put to an agent of another vendor, and its answer."""
+
+    claim: str = Field(description="The examined finding's title.")
+    severity: Severity = Field(description="Its consolidated severity when it was examined.")
+    location: Location | None = None
+    sources: list[SourceFinding] = Field(description="The agent findings that raised it.")
+    examiner: str = Field(description="Display name of the examining agent.")
+    examiner_agent: str = Field(description="Registry name of the examining agent.")
+    model: str | None = None
+    status: RunStatus = "ok"
+    verdict: ExamVerdict = "uncertain"
+    reason: str = Field(default="", description="The examiner's reason, or why it failed.")
+    evidence: list[Location] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    cached: bool = False
+    duration_s: float = 0.0
+    cost_usd: float | None = None
+    finding_id: str | None = Field(
+        default=None, description="The consolidated finding it became; None when dropped."
+    )
+
+
 class DeclinedFinding(Model):
     """A finding the author declined in an earlier round."""
 
@@ -585,5 +611,8 @@ class Report(Model):
     retro: list[RetroRow] = Field(default_factory=list)
     reconciliation: list[ReconciliationEntry] = Field(default_factory=list)
     dropped: list[DroppedFinding] = Field(default_factory=list)
+    examinations: list[Examination] = Field(
+        default_factory=list, description="Lone-vendor findings cross-examined by another vendor."
+    )
     wall_clock_s: float = 0.0
     notes: list[str] = Field(default_factory=list, description="What the reader should know.")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deepreview.escape import escape_surrogates, escaped_model
-from deepreview.schema import AgentRun, DeclinedFinding, Report
+from deepreview.schema import AgentRun, DeclinedFinding, Examination, Report
 from deepreview.traces import ignore_folder
 
 DB_NAME = "deepreview.db"
@@ -69,6 +69,14 @@ MIGRATIONS: tuple[str, ...] = (
         WHEN pr_number IS NOT NULL THEN 'pr:' || pr_number
         WHEN branch IS NOT NULL THEN 'branch:' || branch END;
     CREATE INDEX reviews_series ON reviews(series);
+    """,
+    """
+    CREATE TABLE examinations (
+        key TEXT PRIMARY KEY,
+        examiner TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        examination_json TEXT NOT NULL
+    );
     """,
 )
 
@@ -416,4 +424,23 @@ class Store:
                     datetime.now(UTC).isoformat(),
                     escaped_model(run).model_dump_json(),
                 ),
+            )
+
+    def cached_examination(self, key: str) -> Examination | None:
+        """A cached cross-examination (see `crossexam.examine`)."""
+        row = self._db.execute(
+            "SELECT examination_json FROM examinations WHERE key = ?", (key,)
+        ).fetchone()
+        try:
+            return None if row is None else Examination.model_validate(json.loads(row[0]))
+        except ValueError:
+            return None
+
+    def put_examination(self, key: str, examination: Examination) -> None:
+        """Cache a cross-examination that gave a usable answer."""
+        row = (key, examination.examiner_agent, datetime.now(UTC).isoformat())
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO examinations VALUES (?,?,?,?)",
+                (*row, escaped_model(examination).model_dump_json()),
             )

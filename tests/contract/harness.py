@@ -75,12 +75,12 @@ def cli_bin() -> Path:
 Change = tuple[Path, str, Path]
 
 
-def make_change(root: Path) -> Change:
-    """A repository under `root` with one commit adding a shell-injection risk in `app.py`:
-    its path, the base sha and the diff file."""
+def make_change(root: Path, after: str = APP_AFTER) -> Change:
+    """A repository under `root` with one commit changing `app.py` to `after` (by default
+    adding a shell-injection risk): its path, the base sha and the diff file."""
     repo = make_repo(root / "repo", {"app.py": APP_BEFORE})
     base = git(repo, "rev-parse", "HEAD")
-    head = commit(repo, {"app.py": APP_AFTER}, "Run a command")
+    head = commit(repo, {"app.py": after}, "Run a command")
     diff = root / "change.diff"
     diff.write_text(git(repo, "diff", base, head) + "\n", encoding="utf-8")
     return repo, base, diff

@@ -10,6 +10,9 @@ FAKE_<AGENT>_CALLS   file to append one line per invocation to
 FAKE_<AGENT>_MODE=replay prints what the real CLI printed in one recorded run
 (`tests/fixtures/cli/<agent>/<FAKE_<AGENT>_RECORDING>.jsonl`, recorded by the contract tests):
 its stdout with `${WORKTREE}` as the current folder, its stderr and its exit code.
+FAKE_<AGENT>_RECORDING_WHEN is a JSON object {marker: recording}: the first recording whose
+marker the prompt (stdin) holds is replayed instead (e.g. a cross-examination question); the
+recording `hang` hangs instead.
 FAKE_<AGENT>_HANG_AFTER=N prints only the first N lines, then hangs (a run that times out).
 """
 
@@ -86,7 +89,11 @@ def replay(fake: Fake, agent: str) -> None:
     stdin = sys.stdin.read()
     fake.log(stdin)
     fake.wait()
-    path = RECORDINGS / agent / f"{fake.setting('RECORDING', 'tool')}.jsonl"
+    when: dict[str, str] = json.loads(fake.setting("RECORDING_WHEN") or "{}")
+    chosen = next((rec for marker, rec in when.items() if marker in stdin), None)
+    if chosen == "hang":
+        fake.hang(stdin)
+    path = RECORDINGS / agent / f"{chosen or fake.setting('RECORDING', 'tool')}.jsonl"
     meta = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
     lines = path.read_text(encoding="utf-8").replace("${WORKTREE}", os.getcwd()).splitlines()
     hang_after = fake.setting("HANG_AFTER")

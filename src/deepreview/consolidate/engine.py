@@ -1,5 +1,9 @@
 """The consolidation engine: agent runs in, one checked and merged review out. Pure: reads the
-head tree only through the SourceTree it is given."""
+head tree only through the SourceTree it is given.
+
+Cross-examination rule: a finding that an agent of another vendor refuted, citing lines of the
+head tree, is dropped as a false positive with that evidence (a confirmation is severity rule 6).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from deepreview.schema import (
     ConsolidatedFinding,
     DeclinedFinding,
     DroppedFinding,
+    Examination,
     Finding,
     Location,
     ReconciliationEntry,
@@ -60,8 +65,9 @@ DropKind = Literal["false-positive", "declined"]
 @dataclass(frozen=True)
 class ConsolidationInput:
     """Everything consolidation reads: the runs, and optionally the diff, head tree, the
-    findings declined in earlier rounds, model-name prefix -> vendor family overrides and the
-    scopes whose findings count toward the verdict (the others are pre-existing)."""
+    findings declined in earlier rounds, model-name prefix -> vendor family overrides, the
+    scopes whose findings count toward the verdict (the others are pre-existing) and the
+    cross-examinations of an earlier pass over the same runs."""
 
     runs: Sequence[AgentRun]
     diff: Diff | None = None
@@ -69,6 +75,7 @@ class ConsolidationInput:
     declined: Sequence[DeclinedFinding] = ()
     families: Mapping[str, str] = field(default_factory=dict)
     counted_scopes: frozenset[Scope] = frozenset({Scope.ADDED})
+    examinations: Sequence[Examination] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class Consolidation:
     verdict: Verdict
     summary: str
     notes: list[str]
+    examinations: list[Examination] = field(default_factory=list)
 
     def report_fields(self) -> dict[str, Any]:
         """The fields as keyword arguments of `Report` (they share their names)."""
@@ -159,9 +167,19 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
     for d in inp.declined:
         declined.setdefault(d.fingerprint, d)
     vendors = len({families[name] for name, _ in reviews})
+    examined = {(s.agent, s.finding_id): e for e in inp.examinations for s in e.sources}
     drafts: list[_Draft] = []
     for members in cluster(claims):
-        draft = _draft(members, vendors)
+        keys = [(c.agent, c.finding.id) for c in members]
+        exam = next((examined[k] for k in keys if k in examined), None)
+        if exam is not None and exam.status == "ok" and exam.verdict == "refute":
+            for c in members:
+                ledger.drop(
+                    c.order, c.agent, c.finding, "false-positive", [*c.notes, refuted(exam)]
+                )
+            continue
+        confirmed = exam is not None and exam.status == "ok" and exam.verdict == "confirm"
+        draft = _draft(members, vendors, [exam.examiner] if exam and confirmed else [])
         draft.placement = scope.place(draft.locations)
         draft.pre_existing = pre_existing_reason(
             draft.placement, members, scope, inp.counted_scopes
@@ -199,7 +217,25 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         verdict=decide_verdict(findings, len(reviews), families, len(dropped)),
         summary=build_summary(inp.runs, findings, dropped, inp.diff, families),
         notes=notes,
+        examinations=[_placed(e, findings) for e in inp.examinations],
     )
+
+
+def refuted(exam: Examination) -> str:
+    """The reconciliation note of a finding dropped on cross-examination."""
+    cited = ", ".join(loc.label() for loc in exam.evidence)
+    reason = f": {exam.reason}" if exam.reason else ""
+    return f"refuted by {exam.examiner} on cross-examination{reason} (evidence: {cited})"
+
+
+def _placed(exam: Examination, findings: Sequence[ConsolidatedFinding]) -> Examination:
+    """`exam` with the consolidated finding its claim became (None when dropped)."""
+    sources = {(s.agent, s.finding_id) for s in exam.sources}
+    became = next(
+        (f.id for f in findings if any((s.agent, s.finding_id) in sources for s in f.sources)),
+        None,
+    )
+    return exam.model_copy(update={"finding_id": became})
 
 
 class _Ledger:
@@ -281,10 +317,11 @@ def _ground(
     return claims
 
 
-def _draft(members: list[Claim], vendors: int) -> _Draft:
-    """Severity, locations and fingerprint of one cluster (`vendors`: how many reviewed)."""
+def _draft(members: list[Claim], vendors: int, confirmed_by: Sequence[str] = ()) -> _Draft:
+    """Severity, locations and fingerprint of one cluster (`vendors`: how many reviewed;
+    `confirmed_by`: the agents of other vendors that confirmed it on cross-examination)."""
     best = max(members, key=_completeness)
-    severity, changes = decide(members, vendors)
+    severity, changes = decide(members, vendors, confirmed_by)
     locations = _merged_locations([best, *members])
     path = locations[0].path if locations else None
     if path == best.path:

@@ -14,6 +14,8 @@ Rules, applied to the claims that survived grounding:
 5. A lone vendor's hedged important: an important raised by one vendor only whose own text
    hedges it (a light touch, comment-only, no fix needed, latent, theoretical, cosmetic,
    documentation only) is a suggestion.
+6. Cross-examination: another vendor's confirmation of a finding raised by one vendor only is
+   that vendor's opinion at the raised level, so rules 3 and 5 no longer apply to it.
 """
 
 from __future__ import annotations
@@ -56,10 +58,13 @@ def lower(severity: Severity) -> Severity:
     return SEVERITIES[min(RANK[severity] + 1, len(SEVERITIES) - 1)]
 
 
-def decide(members: Sequence[Claim], vendors: int = 1) -> tuple[Severity, list[SeverityChange]]:
+def decide(
+    members: Sequence[Claim], vendors: int = 1, confirmed_by: Sequence[str] = ()
+) -> tuple[Severity, list[SeverityChange]]:
     """The severity of a cluster by the module's rules, and a SeverityChange (with its reason)
     for every member whose own severity differs. `vendors`: how many vendors reviewed the
-    change (rule 3 needs more than one)."""
+    change (rule 3 needs more than one); `confirmed_by`: the agents of other vendors that
+    confirmed it on cross-examination (rule 6)."""
     opinions: dict[str, Claim] = {}
     for c in members:
         held = opinions.get(c.family)
@@ -71,9 +76,13 @@ def decide(members: Sequence[Claim], vendors: int = 1) -> tuple[Severity, list[S
     why = f"{decisive.agent} {decisive.finding.id} supports {result}"
     if len(ranked) > 1 and ranked[0].finding.severity != result:
         why = f"only {ranked[0].agent} rated it {ranked[0].finding.severity}; " + why
+    confirmed = len(ranked) == 1 and bool(confirmed_by)
+    if confirmed:
+        why += f", confirmed by {', '.join(confirmed_by)} on cross-examination"
     if (
         result == "critical"
         and len(ranked) == 1
+        and not confirmed
         and vendors > 1
         and not any(c.deterministic for c in members)
     ):
@@ -85,7 +94,7 @@ def decide(members: Sequence[Claim], vendors: int = 1) -> tuple[Severity, list[S
         result = lower(result)
         why = f"its supporting agents call it {hedges[0]}"
     soft = [hedge(f"{c.finding.title}\n{c.finding.body}", _SOFT) for c in members]
-    lone = len(ranked) == 1 and not any(c.deterministic for c in members)
+    lone = len(ranked) == 1 and not confirmed and not any(c.deterministic for c in members)
     if lone and result == before_hedges == "important" and any(soft):
         result = "suggestion"
         word = next(s for s in soft if s)

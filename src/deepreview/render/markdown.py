@@ -358,6 +358,8 @@ def _retro(section: RetroSection) -> str:
         f"### Summary\n\n{summary}",
         f"### Reconciliation\n\n{reconciliation or NONE}",
     ]
+    if section.cross_examination:
+        blocks.append(f"### Cross-examination\n\n{_bullets(list(section.cross_examination))}")
     return _section(section.title, "\n\n".join(blocks))
 
 

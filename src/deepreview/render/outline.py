@@ -292,6 +292,7 @@ class RetroSection:
     rows: tuple[tuple[str, tuple[str, ...]], ...]
     reconciliation: tuple[ReconciliationRow, ...]
     more_reconciliation: int = 0
+    cross_examination: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -688,6 +689,36 @@ def reconciliation(report: Report) -> list[ReconciliationRow]:
     return rows
 
 
+_OUTCOMES = {
+    "refute": "refuted: dropped as a false positive",
+    "confirm": "confirmed: a second vendor's opinion",
+    "uncertain": "uncertain: nothing changed",
+}
+
+
+def cross_examination(report: Report) -> list[str]:
+    """One line per cross-examination: the claim, who raised and who examined it, the outcome,
+    the reason and the evidence (or why the examination failed)."""
+    lines = []
+    for e in report.examinations:
+        raised = ", ".join(f"{agent_display(report, s.agent)} {s.finding_id}" for s in e.sources)
+        claim = " ".join(e.claim.split())
+        named = f"{e.finding_id} “{claim}”" if e.finding_id else f"“{claim}”"
+        head = f"{named} ({raised}), examined by {e.examiner}"
+        if e.status != "ok":
+            lines.append(f"{head}: {e.status} ({e.reason}); nothing changed")
+            continue
+        text = f"{head}: {_OUTCOMES[e.verdict]}"
+        if e.reason:
+            text += f" — {e.reason}"
+        if e.evidence:
+            text += f" (evidence: {', '.join(loc.label() for loc in e.evidence)})"
+        if e.notes:
+            text += f"; {'; '.join(e.notes)}"
+        lines.append(text + (" (cached)" if e.cached else ""))
+    return lines
+
+
 def _retro(report: Report) -> RetroSection:
     rows = reconciliation(report)
     return RetroSection(
@@ -697,6 +728,7 @@ def _retro(report: Report) -> RetroSection:
         tuple((name, tuple(cells)) for name, cells in retro_table(report)),
         tuple(rows[:LISTED_ROWS]),
         max(0, len(rows) - LISTED_ROWS),
+        tuple(cross_examination(report)),
     )
 
 
