@@ -22,8 +22,9 @@ from deepreview.agents.openai_api import OpenAIApiAgent, OpenAICompatibleAgent
 from deepreview.agents.pricing import cost_usd
 from deepreview.config import AgentConfig
 from deepreview.context import ReviewContext
+from deepreview.crossexam.question import ANSWER_SCHEMA
 from deepreview.diff import parse_diff_file
-from deepreview.prompt import review_json_schema
+from deepreview.prompt import Prompt, review_json_schema
 from deepreview.schema import AgentRun, ReportTarget, Usage
 from tests.repo_factory import commit, git, make_repo
 from tests.runtimes import make_runtime
@@ -511,3 +512,52 @@ def test_retry_wait_reads_ms_then_seconds_then_http_date() -> None:
     assert wait is not None and 17 <= wait <= 20
     assert retry_wait_s({"retry-after": "soon"}) is None
     assert retry_wait_s({}) is None
+
+
+# --------------------------------------------------------------------------- cross-examination
+
+VERDICT = {
+    "verdict": "refute",
+    "reason": "greet ignores name by design.",
+    "evidence": [{"path": "app.py", "line": 1, "quote": "def greet(name):"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("cls", "body", "schema_at"),
+    [
+        (AnthropicApiAgent, anthropic_body, ("output_config", "format", "schema")),
+        (OpenAIApiAgent, openai_body, ("response_format", "json_schema", "schema")),
+        (GeminiApiAgent, gemini_body, ("generationConfig", "responseJsonSchema")),
+    ],
+)
+def test_api_agents_answer_a_question_with_its_schema(
+    cls: type[ApiAgent],
+    body: Any,
+    schema_at: tuple[str, ...],
+    server: LoopbackServer,
+    ctx: ReviewContext,
+) -> None:
+    server.handle(lambda request: Reply(200, body(json.dumps(VERDICT))))
+    agent = cls(config(server))
+    prompt = Prompt(
+        system="Judge the claim.", user="claim", omitted=[], version="q", schema=ANSWER_SCHEMA
+    )
+    got = asyncio.run(agent.answer(ctx, prompt, 10))
+    assert (got.status, got.reason) == ("ok", None)
+    assert json.loads(got.text) == VERDICT
+    assert got.cost_usd is not None and got.duration_s >= 0
+    sent = server.requests[0].json()
+    for key in schema_at:
+        sent = sent[key]
+    assert sent == ANSWER_SCHEMA
+
+
+def test_api_examiner_failure_is_an_answer_with_its_reason(
+    server: LoopbackServer, ctx: ReviewContext
+) -> None:
+    server.handle(lambda request: Reply(401, {"error": {"message": f"bad key {KEY}"}}))
+    prompt = Prompt(system="s", user="u", omitted=[], version="q", schema={"type": "object"})
+    got = asyncio.run(OpenAIApiAgent(config(server)).answer(ctx, prompt, 10))
+    assert got.status == "failed" and got.reason
+    assert KEY not in repr(got)

@@ -1,11 +1,12 @@
 """Running the cross-examinations: in parallel (bounded), within one wall-clock budget, cached.
 
 Each examination runs in its own folder under the run folder, with the examiner's timeout cut
-to what is left of the budget; one that is still running at the budget is stopped (its
-process group killed) and reported as timed out. A failed, timed-out or malformed examination
-changes nothing and says why. A usable answer is cached for the same examiner, model, effort,
-prompt version, head, diff and question (which holds the claim, its excerpt and the head's
-lines), and the report marks it cached.
+to what is left of the budget; at the budget every examination still running is cancelled
+(its process group killed, within the process runner's few seconds of grace) and reported as
+timed out, so the whole cross-examination takes at most its budget. A failed, timed-out or
+malformed examination changes nothing and says why. A usable answer is cached for the same
+examiner, model, effort, prompt version, head, diff and question (which holds the claim, its
+excerpt and the head's lines), and the report marks it cached.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from deepreview.schema import AgentRun, ConsolidatedFinding, Examination
 from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store, cache_key
 from deepreview.version import __version__
-
-#: Seconds past the budget before a still-running examination is abandoned.
-GRACE_S = 5.0
 
 
 def _unwrapped(agent: Agent) -> Agent:
@@ -155,7 +153,7 @@ async def cross_examine(
     examiner = _Examiner(ctx, by_name, store, redactor, progress, deadline)
     semaphore = asyncio.Semaphore(1 if ctx.runtime.serial else config.max_concurrency)
     tasks = [asyncio.create_task(examiner.run(n, a, semaphore)) for n, a in enumerate(assignments)]
-    await asyncio.wait(tasks, timeout=config.budget_s + GRACE_S)
+    await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
     out: list[Examination] = []
     for task, a in zip(tasks, assignments, strict=True):
         if task.done() and not task.cancelled() and task.exception() is None:
