@@ -14,6 +14,7 @@ from pathlib import Path
 from deepreview.redact import Redactor
 
 __all__ = [
+    "EXAMINATIONS_DIR",
     "RUNS_DIR",
     "TRACE_NOTE",
     "ignore_folder",
@@ -45,12 +46,24 @@ def trace_folder(repo: Path, review_id: str) -> Path:
     return folder
 
 
+#: The run folder's subfolder holding one run folder per cross-examination.
+EXAMINATIONS_DIR = "crossexam"
+
+
 def keep_traces(run_dir: Path, folder: Path, redactor: Redactor) -> None:
-    """Copy the files at the top of `run_dir` into `folder`, redacted (bytes that are not
-    UTF-8 are kept as they are); agents' scratch folders are left behind."""
-    for path in sorted(p for p in run_dir.iterdir() if p.is_file()):
-        text = path.read_bytes().decode("utf-8", "surrogateescape")
-        (folder / path.name).write_bytes(redactor.text(text).encode("utf-8", "surrogateescape"))
+    """Copy the files at the top of `run_dir`, and those of each cross-examination's folder,
+    into `folder`, redacted (bytes that are not UTF-8 are kept as they are); agents' scratch
+    folders are left behind."""
+    exams = run_dir / EXAMINATIONS_DIR
+    places = [(run_dir, folder)]
+    if exams.is_dir():
+        places += [(d, folder / EXAMINATIONS_DIR / d.name) for d in sorted(exams.iterdir())]
+    for source, target in places:
+        target.mkdir(parents=True, exist_ok=True)
+        for path in sorted(p for p in source.iterdir() if p.is_file()):
+            text = path.read_bytes().decode("utf-8", "surrogateescape")
+            data = redactor.text(text).encode("utf-8", "surrogateescape")
+            (target / path.name).write_bytes(data)
 
 
 def prune_traces(repo: Path, keep: int) -> None:

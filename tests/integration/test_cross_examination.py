@@ -120,6 +120,9 @@ def test_refuted_claim_is_dropped_and_confirmed_one_corroborated(
     assert "Cross-examination" in html.read_text()
     assert reviews_and_questions(tmp_path, "claude") == 2  # its review, one question
     assert reviews_and_questions(tmp_path, "codex") == 2
+    kept = repo / ".deepreview" / "runs" / report["id"] / "crossexam"
+    assert (kept / "1-claude" / "claude.prompt").is_file()  # each examination's trace is kept
+    assert '\\"verdict\\": \\"refute\\"' in (kept / "2-codex" / "codex.stdout").read_text()
 
 
 def test_examinations_are_cached(repo: Path, tmp_path: Path, fake_cli_env: dict[str, str]) -> None:

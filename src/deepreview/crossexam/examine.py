@@ -30,6 +30,7 @@ from deepreview.runner import ProgressCallback, ProgressEvent
 from deepreview.schema import AgentRun, ConsolidatedFinding, Examination
 from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store, cache_key
+from deepreview.traces import EXAMINATIONS_DIR
 from deepreview.version import __version__
 
 
@@ -100,7 +101,7 @@ class _Examiner:
                 return _record(a, status="timeout", reason="not started within the budget")
             timeout = min(agent.config.timeout_s, left)
             self.progress(ProgressEvent(label, display, "running", 0.0, timeout_s=timeout))
-            run_dir = self.ctx.run_dir / "crossexam" / f"{n + 1}-{agent.name}"
+            run_dir = self.ctx.run_dir / EXAMINATIONS_DIR / f"{n + 1}-{agent.name}"
             ctx = replace(self.ctx, run_dir=run_dir, trace_dir=None)
             answer = await agent.answer(ctx, prompt, timeout)
         exam = self._examination(a, answer)
