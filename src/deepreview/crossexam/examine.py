@@ -12,7 +12,6 @@ excerpt and the head's lines), and the report marks it cached.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
@@ -69,6 +68,14 @@ def _record(a: Assignment, **fields: object) -> Examination:
     )
 
 
+def _labels(a: Assignment) -> tuple[str, str]:
+    """The progress row of an examination: its key and what it shows."""
+    return (
+        f"{a.examiner.agent}:{a.finding.id}",
+        f"{a.examiner.display_name} examines {a.finding.id}",
+    )
+
+
 @dataclass
 class _Examiner:
     """Runs the examinations of one review."""
@@ -93,8 +100,7 @@ class _Examiner:
         if hit is not None:
             kept = hit.model_dump(include={"model", "verdict", "reason", "evidence", "notes"})
             return _record(a, **kept, cached=True, duration_s=hit.duration_s)
-        label = f"{a.examiner.agent}:{a.finding.id}"
-        display = f"{a.examiner.display_name} examines {a.finding.id}"
+        label, display = _labels(a)
         async with semaphore:
             left = self.deadline - time.monotonic()
             if left < 1:
@@ -154,20 +160,20 @@ async def cross_examine(
     examiner = _Examiner(ctx, by_name, store, redactor, progress, deadline)
     semaphore = asyncio.Semaphore(1 if ctx.runtime.serial else config.max_concurrency)
     tasks = [asyncio.create_task(examiner.run(n, a, semaphore)) for n, a in enumerate(assignments)]
-    await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+    _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)  # their process groups are killed
     out: list[Examination] = []
     for task, a in zip(tasks, assignments, strict=True):
-        if task.done() and not task.cancelled() and task.exception() is None:
-            out.append(task.result())
-            continue
-        if task.done() and not task.cancelled():
-            error = task.exception()
+        error = None if task.cancelled() else task.exception()
+        if task in pending:
+            reason = f"stopped at the {config.budget_s:g} s budget"
+            label, display = _labels(a)
+            progress(ProgressEvent(label, display, "timeout", config.budget_s, reason=reason))
+            out.append(_record(a, status="timeout", reason=reason))
+        elif error is not None:
             out.append(_record(a, status="failed", reason=f"{type(error).__name__}: {error}"))
-            continue
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        out.append(
-            _record(a, status="timeout", reason=f"stopped at the {config.budget_s:g} s budget")
-        )
+        else:
+            out.append(task.result())
     return out
