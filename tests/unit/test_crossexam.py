@@ -326,3 +326,22 @@ def test_examiner_past_the_budget_is_stopped(ctx: ReviewContext) -> None:
     [got] = _examine(ctx, examiner, None, budget_s=0.5)
     assert got.status == "timeout" and "budget" in got.reason
     assert time.monotonic() - started < 0.5 + 1
+
+
+def test_configuration_is_read_and_checked(tmp_path: Path) -> None:
+    from deepreview.config import ConfigError, load_config
+
+    (tmp_path / "deepreview.toml").write_text(
+        "[cross_examination]\nenabled = false\nmax_concurrency = 2\nbudget_s = 60\n"
+        'severities = ["critical"]\n'
+    )
+    got = load_config(tmp_path).cross_examination
+    assert (got.enabled, got.max_concurrency, got.budget_s, got.severities) == (
+        False,
+        2,
+        60.0,
+        ["critical"],
+    )
+    (tmp_path / "deepreview.toml").write_text('[cross_examination]\nseverities = ["blocker"]\n')
+    with pytest.raises(ConfigError, match=r"cross_examination\.severities"):
+        load_config(tmp_path)
