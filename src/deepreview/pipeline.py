@@ -24,7 +24,6 @@ from deepreview.agents.select import select_agents
 from deepreview.background import in_background
 from deepreview.config import Config, load_config
 from deepreview.consolidate.engine import ConsolidationInput, consolidate
-from deepreview.consolidate.rounds import match_rounds
 from deepreview.context import ReviewContext
 from deepreview.crossexam import cross_examine
 from deepreview.diff import Diff, parse_diff_file
@@ -59,7 +58,7 @@ from deepreview.source.resolve import (
     TargetSpec,
     resolve_target,
 )
-from deepreview.source.since import since_last_review
+from deepreview.source.since import lines_since, since_last_review
 from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store, number_round
 from deepreview.traces import RUNS_DIR, keep_traces, prune_traces, trace_folder
@@ -235,8 +234,11 @@ def _series(
     rnd, rerun_of, previous = number_round(earlier, target_key)
     if previous is None:
         return _Series(rnd, None, [], store.declined(earlier), rerun_of=rerun_of)
+    kept = {f.id: f for f in store.report(previous.id).findings}
     prior = [
-        PriorRecord(f.finding_id, f.fingerprint, f.severity, f.title, f.location)
+        PriorRecord(
+            f.finding_id, f.fingerprint, f.severity, f.title, f.location, kept.get(f.finding_id)
+        )
         for f in store.findings(previous.id)
     ]
     continues_pr = series.startswith("pr:") and not is_pr
@@ -437,6 +439,8 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
                 declined=series.declined,
                 families=config.model_families,
                 counted_scopes=frozenset(config.verdict_scopes),
+                prior=series.prior,
+                since=lines_since(repo, series.head_sha, resolved.head_sha),
             )
             result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
             examinations = await cross_examine(
@@ -453,8 +457,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             if examinations:
                 given = replace(given, examinations=examinations)
                 result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
-            checked = with_applicable_fixes(result.findings, wt)
-        findings, prior_outcome = match_rounds(checked, series.prior, runs)
+            findings = with_applicable_fixes(result.findings, wt)
         if not any(r.kind == "ai" for r in runs):
             notes.append(NO_AI_NOTE)
         notes += [f"Diff: {e}" for e in diff.errors[:20]]
@@ -470,7 +473,6 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             runs=runs,
             **{**result.report_fields(), "findings": findings, "notes": [*notes, *result.notes]},
             declined=series.declined,
-            prior_findings=prior_outcome,
             unresolved_feedback=pr_info.unresolved if pr_info else [],
             wall_clock_s=round(time.monotonic() - t0, 1),
         )

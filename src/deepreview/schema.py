@@ -21,7 +21,7 @@ SEVERITY_LETTER: dict[Severity, str] = {"critical": "C", "important": "I", "sugg
 RunStatus = Literal["ok", "failed", "timeout", "skipped"]
 ConcernScope = Literal["in-scope", "future"]
 Decision = Literal["Rework", "Merge with fixes", "Merge with optional fixes", "Merge as-is"]
-PriorStatus = Literal["fixed", "still-present", "changed", "new"]
+PriorStatus = Literal["fixed", "still-present", "changed", "unaddressed", "new"]
 
 
 class Model(BaseModel):
@@ -443,8 +443,10 @@ class PriorFinding(Model):
     id: str
     fingerprint: str
     title: str
-    status: Literal["fixed", "still-present", "changed"]
-    current_id: str | None = None
+    status: Literal["fixed", "still-present", "changed", "unaddressed"]
+    current_id: str | None = Field(
+        default=None, description="The finding it is in this round (carried over: unaddressed)."
+    )
 
 
 class RetroRow(Model):

@@ -25,6 +25,7 @@ from deepreview.consolidate.observations import (
 )
 from deepreview.consolidate.preexisting import pre_existing_reason
 from deepreview.consolidate.retro import build_retro, contributes
+from deepreview.consolidate.rounds import match_rounds
 from deepreview.consolidate.severity import RANK, decide
 from deepreview.consolidate.similarity import claim_words, squash, symbols, text_key, weigh
 from deepreview.consolidate.summary import build_summary
@@ -32,6 +33,7 @@ from deepreview.consolidate.tree import SourceTree
 from deepreview.consolidate.verdict import decide_verdict
 from deepreview.diff import Diff
 from deepreview.gc_pause import gc_paused
+from deepreview.prior import PriorRecord
 from deepreview.schema import (
     SEVERITY_LETTER,
     AgentRun,
@@ -45,6 +47,7 @@ from deepreview.schema import (
     Examination,
     Finding,
     Location,
+    PriorFinding,
     ReconciliationEntry,
     RetroRow,
     Severity,
@@ -66,8 +69,9 @@ DropKind = Literal["false-positive", "declined"]
 class ConsolidationInput:
     """Everything consolidation reads: the runs, and optionally the diff, head tree, the
     findings declined in earlier rounds, model-name prefix -> vendor family overrides, the
-    scopes whose findings count toward the verdict (the others are pre-existing) and the
-    cross-examinations of an earlier pass over the same runs."""
+    scopes whose findings count toward the verdict (the others are pre-existing), the
+    cross-examinations of an earlier pass over the same runs, the previous round's findings
+    and the diff between its head and this one (None: unknown)."""
 
     runs: Sequence[AgentRun]
     diff: Diff | None = None
@@ -76,6 +80,8 @@ class ConsolidationInput:
     families: Mapping[str, str] = field(default_factory=dict)
     counted_scopes: frozenset[Scope] = frozenset({Scope.ADDED})
     examinations: Sequence[Examination] = ()
+    prior: Sequence[PriorRecord] = ()
+    since: Diff | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class Consolidation:
     dropped: list[DroppedFinding]
     retro: list[RetroRow]
     reconciliation: list[ReconciliationEntry]
+    prior_findings: list[PriorFinding]
     verdict: Verdict
     summary: str
     notes: list[str]
@@ -191,7 +198,8 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         reason = f"declined in round {prior.round}" + (f": {prior.reason}" if prior.reason else "")
         for c in members:
             ledger.drop(c.order, c.agent, c.finding, "declined", [*c.notes, reason])
-    findings = _number([d for d in drafts if d.pre_existing is None], ledger)
+    own = _number([d for d in drafts if d.pre_existing is None], ledger)
+    findings, prior_findings = match_rounds(own, inp.prior, inp.runs, inp.since, declined)
     pre_existing = _number([d for d in drafts if d.pre_existing is not None], ledger, "P")
     dropped = ledger.dropped()
     notes = []
@@ -210,10 +218,9 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         commit_structure=texts(reviews, lambda r: r.commit_structure),
         limitations=merge_limitations(reviews),
         dropped=dropped,
-        retro=build_retro(
-            inp.runs, findings, dropped, inp.diff.paths if inp.diff is not None else None
-        ),
+        retro=build_retro(inp.runs, own, dropped, inp.diff.paths if inp.diff is not None else None),
         reconciliation=ledger.reconciliation(),
+        prior_findings=prior_findings,
         verdict=decide_verdict(findings, len(reviews), families, len(dropped)),
         summary=build_summary(inp.runs, findings, dropped, inp.diff, families),
         notes=notes,

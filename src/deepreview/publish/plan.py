@@ -22,7 +22,7 @@ _FINGERPRINT_RE = re.compile(r"\A<!-- deepreview:fingerprint=(\S{1,100}) -->")
 #: GitHub rejects bodies over 65,536 characters; stay clear of it.
 _MAX_BODY = 60_000
 _MAX_FINDING_TEXT = 20_000
-_ROUND_ORDER = ("fixed", "still-present", "changed", "carried-over", "new", "declined")
+_ROUND_ORDER = ("fixed", "still-present", "changed", "unaddressed", "new", "declined")
 
 
 @dataclass(frozen=True)

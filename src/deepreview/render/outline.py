@@ -50,7 +50,12 @@ SEVERITY_SECTIONS: dict[Severity, str] = {
 #: How a run that produced no review is labelled.
 RUN_STATUS_LABELS = {"failed": "Failed", "timeout": "Timed out", "skipped": "Skipped"}
 #: How a finding's status against the previous round is labelled.
-PRIOR_STATUS_LABELS = {"still-present": "Still present", "changed": "Changed", "fixed": "Fixed"}
+PRIOR_STATUS_LABELS = {
+    "still-present": "Still present",
+    "changed": "Changed",
+    "fixed": "Fixed",
+    "unaddressed": "Carried over",
+}
 
 #: Size bounds: what a report shows in full before it lists briefly, and then only counts.
 HEADER_COMMITS = 10
@@ -520,13 +525,19 @@ def _summary(report: Report) -> SummarySection:
 
 
 def prior_note(report: Report, finding: ConsolidatedFinding) -> PriorNote | None:
-    """`New in round 2`, `Still present from round 1 (was I3)`, or None in a first round."""
+    """`New in round 2`, `Still present from round 1 (was I3)`, `Carried over (Round 1 I3
+    unaddressed)`, or None in a first round."""
     if finding.prior_status is None or report.round <= 1:
         return None
     if finding.prior_status == "new":
         return PriorNote("New", f" in round {report.round}")
     rest = f" from {previous_round(report)}"
     earlier = next((p for p in report.prior_findings if p.current_id == finding.id), None)
+    if finding.prior_status == "unaddressed":
+        was = f" {earlier.id}" if earlier is not None else ""
+        return PriorNote(
+            PRIOR_STATUS_LABELS["unaddressed"], f" (Round {report.round - 1}{was} unaddressed)"
+        )
     if earlier is not None and earlier.id != finding.id:
         rest += f" (was {earlier.id})"
     return PriorNote(PRIOR_STATUS_LABELS[finding.prior_status], rest)

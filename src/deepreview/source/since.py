@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepreview.diff import Diff, parse_diff
 from deepreview.schema import Commit
 from deepreview.source.git import commits_between, git
 
@@ -46,3 +47,16 @@ def since_last_review(repo: Path, previous: str | None, head: str) -> SinceLastR
         paths=tuple(paths[:MAX_PATHS]),
         more_paths=max(len(paths) - MAX_PATHS, 0),
     )
+
+
+def lines_since(repo: Path, previous: str | None, head: str) -> Diff | None:
+    """The line changes from the head an earlier round reviewed to `head` (renames followed,
+    no context lines); None when that head is unknown or not in the repository."""
+    if not previous or not _SHA_RE.fullmatch(previous):
+        return None
+    if previous == head:
+        return Diff()
+    found = git(repo, "rev-parse", "--verify", "-q", f"{previous}^{{commit}}", check=False)
+    if not found.strip():
+        return None
+    return parse_diff(git(repo, "diff", "-U0", "-M", "--no-color", "--no-ext-diff", previous, head))
