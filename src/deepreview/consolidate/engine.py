@@ -23,7 +23,7 @@ from deepreview.consolidate.observations import (
     merge_strengths,
     texts,
 )
-from deepreview.consolidate.preexisting import pre_existing_reason
+from deepreview.consolidate.preexisting import BaseCode, pre_existing_reason
 from deepreview.consolidate.retro import build_retro, contributes
 from deepreview.consolidate.rounds import match_rounds
 from deepreview.consolidate.severity import RANK, decide
@@ -175,6 +175,7 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         declined.setdefault(d.fingerprint, d)
     vendors = len({families[name] for name, _ in reviews})
     examined = {(s.agent, s.finding_id): e for e in inp.examinations for s in e.sources}
+    base = BaseCode(scope)
     drafts: list[_Draft] = []
     for members in cluster(claims):
         keys = [(c.agent, c.finding.id) for c in members]
@@ -189,7 +190,7 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         draft = _draft(members, vendors, [exam.examiner] if exam and confirmed else [])
         draft.placement = scope.place(draft.locations)
         draft.pre_existing = pre_existing_reason(
-            draft.placement, members, scope, inp.counted_scopes
+            draft.placement, draft.locations, members, base, inp.counted_scopes
         )
         prior = _declined(draft, declined)
         if prior is None:
