@@ -28,6 +28,16 @@ MOVED = (
 HEAD = MemTree({"runner.py": "import subprocess\n" + "\n".join(HELPER), "util.py": "x = 1\ny = 2"})
 
 
+def claude(f: Finding) -> AgentRun:
+    return AgentRun(
+        agent="claude",
+        display_name="Claude",
+        kind="ai",
+        status="ok",
+        review=AgentReview(findings=[f]),
+    )
+
+
 def review(body: str = "The command goes to a shell.", line: int = 3, diff: str = MOVED) -> Any:
     f = Finding(
         id="I1",
@@ -36,14 +46,7 @@ def review(body: str = "The command goes to a shell.", line: int = 3, diff: str 
         body=body,
         locations=[Location(path="runner.py", start_line=line)],
     )
-    run = AgentRun(
-        agent="claude",
-        display_name="Claude",
-        kind="ai",
-        status="ok",
-        review=AgentReview(findings=[f]),
-    )
-    return consolidate(ConsolidationInput(runs=[run], tree=HEAD, diff=parse_diff(diff)))
+    return consolidate(ConsolidationInput(runs=[claude(f)], tree=HEAD, diff=parse_diff(diff)))
 
 
 def test_code_the_change_only_moves_is_pre_existing_and_named_at_the_base() -> None:
@@ -92,14 +95,6 @@ def test_an_untouched_place_names_its_line_at_the_merge_base() -> None:
 
 
 def test_without_a_diff_nothing_is_pre_existing() -> None:
-    run = AgentRun(
-        agent="claude",
-        display_name="Claude",
-        kind="ai",
-        status="ok",
-        review=AgentReview(
-            findings=[Finding(id="I1", severity="important", title="x", locations=[])]
-        ),
-    )
-    out = consolidate(ConsolidationInput(runs=[run], tree=HEAD))
+    unplaced = Finding(id="I1", severity="important", title="x")
+    out = consolidate(ConsolidationInput(runs=[claude(unplaced)], tree=HEAD))
     assert [(f.id, f.scope) for f in out.findings] == [("I1", None)] and not out.pre_existing
