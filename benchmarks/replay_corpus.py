@@ -263,16 +263,19 @@ def _ratio(a: int, b: int) -> str:
 
 
 def upstream_heads(readme: Path, upstream: Path | None) -> dict[str, str]:
-    """Report file -> the newest of its reviewed shas still upstream (by commit date), from the
-    corpus README's list; the list's own order is not always newest first."""
+    """Report file -> its reviewed head, from the corpus README's list: the newest (by commit
+    date) of its reviewed shas when all of them are still upstream; the list's own order is not
+    always newest first. A report some of whose commits are gone has no known head: the newest
+    one left is an earlier state of the branch, and grounding against it rejects what the
+    later commits added."""
     if not readme.is_file() or upstream is None:
         return {}
     out: dict[str, str] = {}
     for line in readme.read_text(encoding="utf-8").split("\n"):
-        m = re.match(r"^(\S+\.md) \d+/\d+ ((?:[0-9a-f]{40} ?)+)$", line.strip())
-        if not m:
+        m = re.match(r"^(\S+\.md) (\d+)/(\d+) ((?:[0-9a-f]{40} ?)+)$", line.strip())
+        if not m or m.group(2) != m.group(3):
             continue
-        shas = m.group(2).split()
+        shas = m.group(4).split()
         newest = subprocess.run(
             ["git", "-C", str(upstream), "rev-list", "--no-walk", "--date-order", *shas],
             capture_output=True,

@@ -262,3 +262,20 @@ def test_ambiguous_bare_file_name_is_not_guessed() -> None:
     out = one(finding("I1", "app.py", 6, excerpt="shell=True,"), tree=tree)
     assert out.findings == []
     assert out.dropped[0].kind == "false-positive"
+
+
+def test_an_excerpt_that_leaves_lines_out_unmarked_still_grounds() -> None:
+    quoted = (
+        "def run(cmd):\n    result = subprocess.run(\n        shell=True,\n    return result.stdout"
+    )
+    out = one(finding("I1", "app.py", 4, excerpt=quoted))
+    assert out.findings[0].locations == [Location(path="app.py", start_line=4, end_line=10)]
+
+
+def test_an_excerpt_out_of_order_or_spread_too_far_is_still_rejected() -> None:
+    backwards = "    return result.stdout\ndef run(cmd):"
+    assert one(finding("I1", "app.py", 4, excerpt=backwards)).findings == []
+    long_body = "\n".join(["def run(cmd):", *(["    step()"] * 40), "    return cmd"])
+    spread = "def run(cmd):\n    return cmd"
+    out = one(finding("I1", "app.py", 1, excerpt=spread), MemTree({"app.py": long_body}))
+    assert out.findings == [] and out.dropped[0].reason == "excerpt not found in `app.py`"

@@ -1,5 +1,6 @@
 """Finding a reviewer's code excerpt in a file: whitespace-insensitive, tolerant of elisions,
-diff markers and line-number gutters."""
+diff markers and line-number gutters, and of lines a quote leaves out without saying so (each
+quoted line, in order, at most MAX_SKIP lines after the one before)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _NOT_AT_HEAD = ("-", "@@", "+++ ")
 #: Excerpts shorter than this (without whitespace) match almost anywhere and prove nothing.
 MIN_EXCERPT_CHARS = 6
+#: Non-blank lines a quote may leave out, unmarked, between two lines it quotes.
+MAX_SKIP = 30
 
 
 #: An excerpt read as segments (split at elisions) of squashed lines.
@@ -88,7 +91,39 @@ def locate(
         found = _find(segments, index, near)
         if found is not None:
             return found
+    for segments in variants:
+        found = _find_skipping([line for seg in segments for line in seg], index, near)
+        if found is not None:
+            return found
     return None
+
+
+def _find_skipping(lines: list[str], index: FileIndex, near: int | None) -> tuple[int, int] | None:
+    """The excerpt's lines in order, each at most MAX_SKIP rows after the previous one (the
+    first and last may be cut); of several such places the one closest to `near`."""
+    matches: list[tuple[int, int]] = []
+    last = len(lines) - 1
+    for start, text in enumerate(index.texts):
+        if not _line_matches(lines[0], text, True):
+            continue
+        row = start
+        for n, pattern in enumerate(lines[1:], 1):
+            stop = min(row + 1 + MAX_SKIP + 1, len(index.texts))
+            row = next(
+                (
+                    r
+                    for r in range(row + 1, stop)
+                    if _line_matches(pattern, index.texts[r], n == last)
+                ),
+                -1,
+            )
+            if row < 0:
+                break
+        else:
+            matches.append((index.linenos[start], index.linenos[row]))
+    if not matches:
+        return None
+    return min(matches, key=lambda m: (abs(m[0] - near), m[0])) if near is not None else matches[0]
 
 
 def _find(segments: Variant, index: FileIndex, near: int | None) -> tuple[int, int] | None:
