@@ -31,14 +31,16 @@ def has_ruff_config(root: Path) -> bool:
 
 
 def rule_severity(code: str) -> tuple[Severity, str]:
-    """Our severity and category for a ruff rule code."""
+    """Our severity and category for a ruff rule code, by its linter: the code's letters
+    (`F` is pyflakes, `FA` another linter; `S` is bandit, `SIM` another)."""
+    linter = code.rstrip("0123456789")
     if code == _SYNTAX or code.startswith("E9"):
         return "important", "syntax"
-    if code.startswith("S"):
+    if linter == "S":
         return "important", "security"
-    if code.startswith("F"):
+    if linter == "F":
         return ("suggestion" if code in _MINOR_PYFLAKES else "important"), "lint"
-    if code.startswith("PLE"):
+    if linter == "PLE":
         return "important", "lint"
     return "suggestion", "lint"
 
