@@ -1,7 +1,7 @@
 """Replay benchmark: consolidate the agents' original reviews kept in each corpus report's
 appendix and compare the result with the consolidation the report itself holds.
 
-    python benchmarks/replay_corpus.py [--corpus DIR] [--upstream GIT_DIR] [-v]
+    python benchmarks/replay_corpus.py [--corpus DIR] [--upstream GIT_DIR [--scope]] [-v]
 """
 
 from __future__ import annotations
@@ -123,9 +123,10 @@ def earlier_rounds(path: Path, reports: list[Path]) -> list[PriorRound]:
 def replay(
     path: Path,
     upstream: Path | None,
-    heads: dict[str, str],
+    heads: dict[str, tuple[str, str]],
     verbose: bool,
     prior: list[PriorRound] | None = None,
+    scope: bool = False,
 ) -> Tally | None:
     """Compare one report's own consolidation with ours."""
     text = path.read_text(encoding="utf-8")
@@ -147,10 +148,14 @@ def replay(
     titles = {
         (v, f.id): f"{f.title[:50]} @{_where(f)}" for v, fs in agent_findings.items() for f in fs
     }
-    head = heads.get(path.name) if upstream is not None else None
+    head, base = heads.get(path.name, (None, None)) if upstream is not None else (None, None)
     try:
         ours = consolidate_reviews(
-            reviews, repo=upstream if head else None, head=head, prior=prior or ()
+            reviews,
+            repo=upstream if head else None,
+            head=head,
+            prior=prior or (),
+            base=base if head and scope else None,
         )
     except OfflineError as exc:
         print(f"{path.name}: {exc}", file=sys.stderr)
@@ -262,27 +267,40 @@ def _ratio(a: int, b: int) -> str:
     return f"{a / b:.3f}" if b else "  n/a"
 
 
-def upstream_heads(readme: Path, upstream: Path | None) -> dict[str, str]:
-    """Report file -> its reviewed head, from the corpus README's list: the newest (by commit
-    date) of its reviewed shas when all of them are still upstream; the list's own order is not
-    always newest first. A report some of whose commits are gone has no known head: the newest
-    one left is an earlier state of the branch, and grounding against it rejects what the
-    later commits added."""
+def _by_date(upstream: Path, shas: list[str]) -> list[str]:
+    """`shas` newest first by commit date (those upstream has)."""
+    return subprocess.run(
+        ["git", "-C", str(upstream), "rev-list", "--no-walk", "--date-order", *shas],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+
+
+def upstream_heads(readme: Path, upstream: Path | None) -> dict[str, tuple[str, str]]:
+    """Report file -> its reviewed (head, base), from the corpus README's list. The head is the
+    newest (by commit date) of the report's shas when all of them are still upstream (the
+    list's own order is not always newest first): a report some of whose commits are gone has
+    no known head, as the newest one left is an earlier state of the branch and grounding
+    against it rejects what later commits added. The base is the parent of the oldest sha
+    listed for any report of its series (a later round may list only its new commits)."""
     if not readme.is_file() or upstream is None:
         return {}
-    out: dict[str, str] = {}
+    complete: dict[str, list[str]] = {}
+    series: dict[str, list[str]] = {}
     for line in readme.read_text(encoding="utf-8").split("\n"):
         m = re.match(r"^(\S+\.md) (\d+)/(\d+) ((?:[0-9a-f]{40} ?)+)$", line.strip())
-        if not m or m.group(2) != m.group(3):
+        if not m:
             continue
         shas = m.group(4).split()
-        newest = subprocess.run(
-            ["git", "-C", str(upstream), "rev-list", "--no-walk", "--date-order", *shas],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.split()
-        out[m.group(1)] = newest[0] if newest else shas[0]
+        series.setdefault(series_key(Path(m.group(1))), []).extend(shas)
+        if m.group(2) == m.group(3):
+            complete[m.group(1)] = shas
+    out: dict[str, tuple[str, str]] = {}
+    for name, shas in complete.items():
+        newest = _by_date(upstream, shas) or shas
+        oldest = _by_date(upstream, series[series_key(Path(name))]) or shas
+        out[name] = (newest[0], f"{oldest[-1]}^")
     return out
 
 
@@ -295,6 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--corpus", type=Path, default=corpus)
     parser.add_argument("--upstream", type=Path, help="git dir of the reviewed repository")
+    parser.add_argument(
+        "--scope",
+        action="store_true",
+        help="with --upstream: place findings against each report's change (from the parent of "
+        "its oldest commit); pre-existing ones leave the comparison, as in a review",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
     parser.add_argument(
         "--no-prior",
@@ -317,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for path in reports:
         prior = None if args.no_prior else earlier_rounds(path, reports)
-        t = replay(path, args.upstream, heads, args.verbose, prior)
+        t = replay(path, args.upstream, heads, args.verbose, prior, args.scope)
         if t is None:
             continue
         total.add(t)

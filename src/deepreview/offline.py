@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deepreview.consolidate import ConsolidationInput, consolidate
+from deepreview.diff import Diff, parse_diff
 from deepreview.parse import parse_review
 from deepreview.parse.report import ReportReadError, read_prior
 from deepreview.prior import PriorRound
 from deepreview.schema import AgentRun, Report, ReportTarget
-from deepreview.source.git import TargetError, resolve
+from deepreview.source.git import TargetError, git, merge_base, resolve
 from deepreview.source.tree import GitTree
 
 __all__ = ["OfflineError", "consolidate_reviews", "review_spec"]
@@ -56,29 +57,40 @@ def consolidate_reviews(
     head: str | None = None,
     families: Mapping[str, str] | None = None,
     prior: Sequence[PriorRound] = (),
+    base: str | None = None,
 ) -> Report:
     """One Report from (reviewer display name, review text) pairs. With `repo`, every cited
     file, line and excerpt is checked against the commit `head` (default HEAD) of that
     repository (a bare one works too). `prior`: earlier rounds, whose declined findings are
-    not raised again. Raises OfflineError for no reviews or an unknown commit."""
+    not raised again. With `base` (needs `repo`), findings are placed against the change from
+    the merge base of `base` and the head, and pre-existing ones listed apart. Raises
+    OfflineError for no reviews or an unknown commit."""
     if not reviews:
         raise OfflineError("no reviews to consolidate")
-    if head is not None and repo is None:
-        raise OfflineError("a head commit needs a repository (--repo)")
+    if (head is not None or base is not None) and repo is None:
+        raise OfflineError("a head or base commit needs a repository (--repo)")
     runs = _runs(reviews)
     tree: GitTree | None = None
     head_sha: str | None = None
+    diff: Diff | None = None
     if repo is not None:
         if not repo.is_dir():
             raise OfflineError(f"{repo}: no such directory")
         try:
             head_sha = resolve(repo, head or "HEAD")
             tree = GitTree(repo, head_sha)
+            if base is not None:
+                start = merge_base(repo, resolve(repo, base), head_sha)
+                diff = parse_diff(
+                    git(repo, "diff", "-M", "--no-color", "--no-ext-diff", start, head_sha)
+                )
         except (TargetError, ValueError) as exc:
             raise OfflineError(f"{exc} (in {repo})") from exc
     declined = [d for p in prior for d in p.declined]
     result = consolidate(
-        ConsolidationInput(runs=runs, tree=tree, families=dict(families or {}), declined=declined)
+        ConsolidationInput(
+            runs=runs, tree=tree, diff=diff, families=dict(families or {}), declined=declined
+        )
     )
     created = datetime.now(UTC)
     return Report(

@@ -111,6 +111,26 @@ def test_families_make_one_vendor_of_two_names() -> None:
     assert "two agents agree, one vendor" in together.summary
 
 
+def test_with_a_base_findings_on_code_the_change_did_not_touch_are_pre_existing(
+    repo: tuple[Path, str],
+) -> None:
+    root, base = repo
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    (root / "NOTES.md").write_text("notes\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "notes"], check=True)
+    report = consolidate_reviews(reviews(), repo=root, base=base)
+    assert report.findings == [] and report.verdict.decision == "Merge as-is"
+    [retry] = report.pre_existing
+    assert retry.pre_existing is not None and "`src/net.py:3` there" in retry.pre_existing
+    (root / "src" / "net.py").write_text(SOURCE.replace("while True:", "while attempts:"))
+    subprocess.run([*git, "commit", "-qam", "bound"], check=True)
+    touched = consolidate_reviews(reviews(), repo=root, base=base)
+    assert [f.severity for f in touched.findings] == ["important"]
+    with pytest.raises(OfflineError, match="needs a repository"):
+        consolidate_reviews(reviews(), base=base)
+
+
 def test_unknown_commit_and_missing_repo_are_clear_errors(repo: tuple[Path, str]) -> None:
     root, _ = repo
     with pytest.raises(OfflineError, match="unknown revision: 0123abc"):
@@ -119,6 +139,8 @@ def test_unknown_commit_and_missing_repo_are_clear_errors(repo: tuple[Path, str]
         consolidate_reviews(reviews(), repo=root / "nope")
     with pytest.raises(OfflineError, match="needs a repository"):
         consolidate_reviews(reviews(), head="HEAD")
+    with pytest.raises(OfflineError, match="unknown revision: 0123abc"):
+        consolidate_reviews(reviews(), repo=root, base="0123abc")
     with pytest.raises(OfflineError, match="no reviews"):
         consolidate_reviews([])
 

@@ -98,3 +98,13 @@ def test_without_a_diff_nothing_is_pre_existing() -> None:
     unplaced = Finding(id="I1", severity="important", title="x")
     out = consolidate(ConsolidationInput(runs=[claude(unplaced)], tree=HEAD))
     assert [(f.id, f.scope) for f in out.findings] == [("I1", None)] and not out.pre_existing
+
+
+def test_a_missing_test_is_about_the_change_wherever_the_test_file_is() -> None:
+    elsewhere = (
+        "diff --git a/runner.py b/runner.py\n--- a/runner.py\n+++ b/runner.py\n"
+        "@@ -1,0 +2 @@\n+import os\n"
+    )
+    assert review(line=4, diff=elsewhere).findings == []  # untouched line, nothing ties it
+    out = review("No unit test covers the shell branch.", line=4, diff=elsewhere)
+    assert [f.id for f in out.findings] == ["I1"]

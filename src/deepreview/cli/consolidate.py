@@ -26,6 +26,12 @@ from deepreview.output import OutputError, reports_in, write_index, write_report
 )
 @click.option("--head", metavar="SHA", help="The reviewed commit in --repo (default: HEAD).")
 @click.option(
+    "--base",
+    metavar="REV",
+    help="Place findings against the change from the merge base of REV and the head in --repo; "
+    "pre-existing ones are listed apart.",
+)
+@click.option(
     "--prior",
     "priors",
     multiple=True,
@@ -49,6 +55,7 @@ def consolidate_cmd(
     specs: tuple[str, ...],
     repo: Path | None,
     head: str | None,
+    base: str | None,
     priors: tuple[Path, ...],
     formats: str,
     output_dir: Path,
@@ -65,7 +72,7 @@ def consolidate_cmd(
                 raise OfflineError(f"cannot read {path}: {exc.strerror or exc}") from exc
             reviews.append((name, text))
         rounds = [prior_round(path, n) for n, path in enumerate(priors, start=1)]
-        report = consolidate_reviews(reviews, repo=repo, head=head, prior=rounds)
+        report = consolidate_reviews(reviews, repo=repo, head=head, prior=rounds, base=base)
         paths = write_report(report, output_dir, fmts)
         index = write_index(output_dir, [*reports_in(output_dir), report], report.target.repo)
         if index is not None:

@@ -4,11 +4,12 @@ Rule: a finding is pre-existing when its cited code stood unchanged at the merge
 change did not write it — none of its places is in a counted scope (by default: on lines the
 change adds), or the added lines it cites only move code the change deletes elsewhere (a moved
 or rewritten file git cannot pair as a rename) — unless an AI reviewer ties it to the change,
-by citing a line the change writes or by saying the change causes it (removes, breaks,
-introduces) or makes it reachable or worse. Pre-existing findings are listed in Design
-Observations with the merge-base place named in the reason. The diff runs from the merge base,
-so every place the change does not write is code the merge base already had, and the diff
-alone says where it stood there: no check reads more than the diff once.
+by citing a line the change writes, by saying the change causes it (removes, breaks,
+introduces) or makes it reachable or worse, or by saying tests are missing (a review asks for
+tests of what the change does, wherever the test file is). Pre-existing findings are listed in
+Design Observations with the merge-base place named in the reason. The diff runs from the
+merge base, so every place the change does not write is code the merge base already had, and
+the diff alone says where it stood there: no check reads more than the diff once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ _TIED = re.compile(
     r"|\b(?:introduced|caused|exposed|worsened)\s+by\s+(?:this|the)\s+"
     r"(?:change|pr|pull request|patch|commit|diff)\b"
     r"|\b(?:now|newly)\s+(?:reachable|exposed|triggered|called|hit|possible|broken)\b"
-    r"|\bregression\b|\bmakes?\s+(?:it|this|the \w+)\s+worse\b|\bexacerbat\w*",
+    r"|\bregression\b|\bmakes?\s+(?:it|this|the \w+)\s+worse\b|\bexacerbat\w*"
+    r"|\b(?:missing|no|lacks?|without)\s+(?:\w+\s+){0,2}?(?:tests?|test coverage)\b"
+    r"|\buntested\b|\bnot (?:covered|exercised) by (?:any |a )?tests?\b",
     re.IGNORECASE,
 )
 
