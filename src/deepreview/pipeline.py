@@ -444,7 +444,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             )
             result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
             examinations = await cross_examine(
-                result.findings,
+                [f for f in result.findings if f.sources],  # carried-over ones: none this round
                 runs,
                 selection.agents,
                 ctx,

@@ -12,6 +12,7 @@ from deepreview.schema import (
     Location,
     PriorFindingVerdict,
     Severity,
+    SourceFinding,
 )
 
 
@@ -137,11 +138,16 @@ def test_an_agent_saying_fixed_is_evidence_enough() -> None:
 
 def test_carried_finding_keeps_the_whole_prior_finding() -> None:
     whole = cf("C1", "fp-c", "Token logged", "b.py", "critical").model_copy(
-        update={"body": "The token reaches the log.", "agents": ["Claude"]}
+        update={
+            "body": "The token reaches the log.",
+            "agents": ["Claude"],
+            "sources": [SourceFinding(agent="Claude", finding_id="I4", severity="critical")],
+        }
     )
     record = PriorRecord("C1", "fp-c", "critical", "Token logged", "b.py:3", whole)
     [carried], _ = match_rounds([], [record], since=Diff())
     assert (carried.id, carried.body, carried.agents) == ("C1", whole.body, ["Claude"])
+    assert carried.sources == []  # no agent of this round raised it
     assert carried.prior_status == "unaddressed"
 
 

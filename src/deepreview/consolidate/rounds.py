@@ -184,6 +184,7 @@ def _carried(
         "id": f"{letter}{counters[letter]}",
         "locations": places,
         "prior_status": status,
+        "sources": [],  # no agent of this round raised it
         "anchor": None,
         "fix_patch": None,
     }
