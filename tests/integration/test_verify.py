@@ -198,7 +198,7 @@ def test_a_configured_command_that_fails_only_at_head(tmp_path: Path) -> None:
     v = verification(run)
     assert [e.exit_code for e in v.executed] == [3, 0]
     assert v.broken_by_change == ["python check.py"]
-    assert "pytest suites only" in " ".join(v.notes)
+    assert "pytest and `go test` suites only" in " ".join(v.notes)
     assert report.verdict.decision == "Rework"
 
 
@@ -311,12 +311,9 @@ def test_reach_the_host_network():
         assert v.isolation.startswith("not confined")
 
 
-@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
-def test_npm_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:
-    test_js = (
-        'const add = require("./add");\n'
-        'if (add(2, 2) !== 4) { console.error("add(2, 2) is " + add(2, 2)); process.exit(1); }\n'
-    )
+def npm_project(tmp_path: Path, test_js: str, changed_add: str) -> Path:
+    """An npm project whose `npm test` runs test.js against add.js, with add.js changed to
+    `changed_add` on branch `feature`."""
     package = '{"name": "x", "version": "1.0.0", "scripts": {"test": "node test.js"}}\n'
     repo = make_repo(
         tmp_path / "js",
@@ -327,7 +324,17 @@ def test_npm_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:
         },
     )
     git(repo, "checkout", "-q", "-b", "feature")
-    commit(repo, {"add.js": "module.exports = (a, b) => a * b + 1;\n"}, "change")
+    commit(repo, {"add.js": changed_add}, "change add")
+    return repo
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_npm_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:
+    test_js = (
+        'const add = require("./add");\n'
+        'if (add(2, 2) !== 4) { console.error("add(2, 2) is " + add(2, 2)); process.exit(1); }\n'
+    )
+    repo = npm_project(tmp_path, test_js, "module.exports = (a, b) => a * b + 1;\n")
     environ_path = os.path.dirname(shutil.which("npm") or "")
     report, run = run_verify(repo, tmp_path, env={}, environment="path", path=environ_path)
     v = verification(run)
@@ -337,3 +344,34 @@ def test_npm_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:
     (finding,) = report.findings
     assert "add(2, 2) is 5" in finding.body
     assert [loc.label() for loc in finding.locations] == ["add.js:1"]
+
+
+def test_npm_mutants_delete_added_statement_lines(tmp_path: Path) -> None:
+    npm = shutil.which("npm")
+    assert npm is not None, "npm is needed (CI installs it for the contract tests)"
+    add = (
+        "function add(a, b) {\n"
+        "  let total = a;\n"
+        "  total += b;\n"
+        "  if (total > 100) total = 100;\n"
+        "  return total;\n"
+        "}\n"
+        "module.exports = add;\n"
+    )
+    test_js = 'const add = require("./add");\nif (add(2, 2) !== 4) process.exit(1);\n'
+    repo = npm_project(tmp_path, test_js, add)
+    report, run = run_verify(repo, tmp_path, environment="path", path=os.path.dirname(npm))
+    v = verification(run)
+    outcomes = {(m.location.start_line, m.description): m.outcome for m in v.mutations}
+    assert outcomes == {
+        (3, "delete `total += b;`"): "caught",
+        (4, "delete `if (total > 100) total = 100;`"): "survived",
+        (7, "delete `module.exports = add;`"): "caught",
+    }
+    assert v.added_lines is None  # no coverage measured for npm
+    assert "Of 3 mutations of the changed lines, the suite caught 2." in run.review.testing  # type: ignore[union-attr]
+    assert any("ran the whole command" in n for n in v.notes)
+    assert (
+        "Not pinned by any test: delete `if (total > 100) total = 100;` at add.js:4 keeps the "
+        "suite green" in [f.title for f in report.findings]
+    )

@@ -225,6 +225,7 @@ def test_probes_go_on_past_the_budget_only_while_others_still_run(tmp_path: Path
 
     answers = iter([True, True, False])
     result = asyncio.run(probe_all(tmp_path, probes, run, time.monotonic(), lambda: next(answers)))
-    assert [m.outcome for m in result] == ["caught", "caught", "not run"]
+    assert [m.outcome for _, m in result] == ["caught", "caught", "not run"]
+    assert [p for p, _ in result] == probes
     assert seen == [probes[0].mutant.text, probes[1].mutant.text]
     assert (tmp_path / "m.py").read_text() == SOURCE  # restored after each mutant

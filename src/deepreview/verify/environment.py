@@ -91,6 +91,7 @@ def scrubbed_environment(
         PYTHONNOUSERSITE="1",
         GOFLAGS=environ.get("GOFLAGS", "-mod=mod"),
         GOPROXY="off",
+        GOTOOLCHAIN="local",
         GOCACHE=str(tmp / "go-cache"),
         NO_COLOR="1",
     )

@@ -8,17 +8,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from deepreview.verify.units import Unit, python_units
+
 #: The coverage context of code run outside any test (imports, collection).
 IMPORT_TIME = ""
 
 
 @dataclass(frozen=True)
 class FileLines:
-    """The added executable lines of one file and the tests that run each of them."""
+    """The added executable lines of one file, the tests that run each of them, and the
+    functions that hold them."""
 
     path: str
     statements: frozenset[int]
     tests: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    units: tuple[Unit, ...] = ()
 
     @property
     def executed(self) -> frozenset[int]:
@@ -39,6 +43,8 @@ def is_test_path(path: str) -> bool:
         any(part in ("tests", "test", "testing") for part in p.parts[:-1])
         or name.startswith("test_")
         or name.endswith(("_test.py", "_test.go", "conftest.py"))
+        or name.startswith("test.")
+        or any(f".{kind}." in name for kind in ("test", "spec"))
     )
 
 
@@ -69,7 +75,8 @@ def changed_lines(
             for n in statements
             if n in executed
         }
-        out[key] = FileLines(key, statements, tests)
+        text = (root / key).read_text(encoding="utf-8", errors="replace")
+        out[key] = FileLines(key, statements, tests, python_units(text, statements))
     return out
 
 

@@ -1,4 +1,5 @@
-"""Mutations of a change's added Python lines, on its syntax tree.
+"""Mutations of a change's added lines: Python's on its syntax tree, other languages'
+(except Go, read by `go_sites`) by deleting a line.
 
 Operators: negate a condition, flip a comparison (its boundary included: `<` ↔ `<=`), swap
 `and`/`or`, replace a return value, delete an added statement.
@@ -7,6 +8,7 @@ Operators: negate a condition, flip a comparison (its boundary included: `<` ↔
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -187,3 +189,44 @@ def spread(mutants: list[Mutant]) -> list[Mutant]:
         out += [group[rank] for group in by_line.values() if rank < len(group)]
         rank += 1
     return out
+
+
+#: Languages whose statements end with `;`, where deleting one such line still parses.
+LINE_LANGUAGES = (
+    ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".rs", ".java", ".kt", ".scala",
+    ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".php",
+)  # fmt: skip
+#: Lines not worth deleting: declarations (deleting one breaks the build, not a test), imports,
+#: returns (a value then missing) and comments.
+_KEPT = re.compile(
+    r"(//|/\*|\*|#|(let|const|var|val|use|import|export|static|pub|fn|type|return|package)\b)"
+)
+_OUTPUT = re.compile(r"(console|log|logger|System\.out|System\.err)\.|(println|printf|print)!?\(")
+
+
+def line_mutants(text: str, lines: frozenset[int]) -> list[Mutant]:
+    """Deletions of the added `lines` of `text` that are one whole simple statement (ending
+    with `;`, no braces), for languages without a syntax-aware reader."""
+    out: list[Mutant] = []
+    rows = text.splitlines(keepends=True)
+    for n in sorted(lines):
+        if not 1 <= n <= len(rows):
+            continue
+        code = rows[n - 1].strip()
+        if not code.endswith(";") or "{" in code or "}" in code or _KEPT.match(code):
+            continue
+        ending = rows[n - 1][len(rows[n - 1].rstrip("\r\n")) :]
+        mutated = "".join([*rows[: n - 1], ending, *rows[n:]])
+        trivial = _OUTPUT.match(code) is not None
+        out.append(Mutant(n, f"delete `{_short(code)}`", mutated, None, trivial))
+    return out
+
+
+def file_mutants(path: str, text: str, lines: frozenset[int]) -> list[Mutant]:
+    """Mutants of a file probed without a coverage measurement: Python's syntax-aware ones,
+    else deletions of statement lines in the languages of LINE_LANGUAGES (none otherwise)."""
+    if path.endswith(".py"):
+        return python_mutants(text, lines)
+    if path.endswith(LINE_LANGUAGES):
+        return line_mutants(text, lines)
+    return []

@@ -12,6 +12,9 @@ from deepreview.verify.lines import IMPORT_TIME, FileLines
 from deepreview.verify.mutate import Mutant, python_mutants, spread
 from deepreview.verify.suite import SuiteRun, node_file
 
+#: The mutants of a file's given lines: (path, text, lines) -> mutants.
+MutantSource = Callable[[str, str, frozenset[int]], list[Mutant]]
+
 #: Above this many covering tests, their files are run instead of the single ids.
 MAX_IDS = 200
 #: A mutant's run is killed (and counted caught) only after this many times its expected time.
@@ -28,8 +31,16 @@ class Probe:
     expected_s: float
 
 
+def _python(path: str, text: str, lines: frozenset[int]) -> list[Mutant]:
+    return python_mutants(text, lines)
+
+
 def plan(
-    tree: Path, measured: Mapping[str, FileLines], head: SuiteRun, suite: Sequence[str]
+    tree: Path,
+    measured: Mapping[str, FileLines],
+    head: SuiteRun,
+    suite: Sequence[str],
+    mutants: MutantSource = _python,
 ) -> list[Probe]:
     """Probes for every mutant of a covered added line, run against the covering tests that
     pass at the head; lines run only at import time are probed with the whole selection
@@ -39,7 +50,7 @@ def plan(
     probes: list[Probe] = []
     for path, lines in sorted(measured.items()):
         text = (tree / path).read_text(encoding="utf-8", errors="replace")
-        for mutant in python_mutants(text, lines.executed):
+        for mutant in mutants(path, text, lines.executed):
             covering = sorted(lines.tests.get(mutant.line, frozenset()) - {IMPORT_TIME})
             passing = [t for t in covering if t in durations]
             if passing:
@@ -64,25 +75,26 @@ def plan(
 async def probe_all(
     tree: Path,
     probes: Sequence[Probe],
-    run: Callable[[Probe, float], Awaitable[SuiteRun]],
+    run: Callable[[Probe, float], Awaitable[SuiteRun | None]],
     deadline: float,
     more_time: Callable[[], bool] = lambda: False,
     startup_s: float = 5.0,
-) -> list[Mutation]:
+) -> list[tuple[Probe, Mutation]]:
     """Apply each probe's mutant in `tree`, run its tests (`run(probe, timeout)` returns a
-    SuiteRun), restore the file; `startup_s` is a test process's own start-up time here (a
-    mutant is killed at four times its expected time). Probes that do not fit before `deadline`
-    are "not run",
-    unless `more_time()` says the review is still waiting for other agents anyway."""
-    out: list[Mutation] = []
+    SuiteRun, or None when the mutant did not build: it is left out), restore the file;
+    `startup_s` is a test process's own start-up time here (a mutant is killed at four times
+    its expected time). Probes that do not fit before `deadline` are "not run", unless
+    `more_time()` says the review is still waiting for other agents anyway."""
+    out: list[tuple[Probe, Mutation]] = []
     for probe in probes:
         loc = Location(path=probe.path, start_line=probe.mutant.line)
         expected = probe.expected_s + startup_s
         timeout = TIMEOUT_FACTOR * expected
         if time.monotonic() + expected > deadline and not more_time():
-            out.append(
-                Mutation(location=loc, description=probe.mutant.description, outcome="not run")
+            mutation = Mutation(
+                location=loc, description=probe.mutant.description, outcome="not run"
             )
+            out.append((probe, mutation))
             continue
         target = tree / probe.path
         original = target.read_bytes()
@@ -91,16 +103,17 @@ async def probe_all(
             result = await run(probe, timeout)
         finally:
             target.write_bytes(original)
+        if result is None:
+            continue
         record = result.execution.record
         outcome = (
             "timeout" if record.timed_out else "survived" if result.execution.passed else "caught"
         )
-        out.append(
-            Mutation(
-                location=loc,
-                description=probe.mutant.description,
-                outcome=outcome,
-                tests=len(probe.tests),
-            )
+        mutation = Mutation(
+            location=loc,
+            description=probe.mutant.description,
+            outcome=outcome,
+            tests=len(probe.tests),
         )
+        out.append((probe, mutation))
     return out

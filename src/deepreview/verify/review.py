@@ -3,7 +3,6 @@ fail), changed-line coverage, mutation probes; findings and the Testing Assessme
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import re
 import time
@@ -17,10 +16,26 @@ from deepreview.schema import ExecutedCommand, Finding, Location, Mutation, Rubr
 from deepreview.verify.detect import SuiteCommand
 from deepreview.verify.environment import ProjectEnvironment, scrubbed_environment
 from deepreview.verify.execute import Confinement, Execution, execute, tail
-from deepreview.verify.lines import FileLines, changed_lines, coverage_rc, is_test_path
+from deepreview.verify.go_coverage import changed_lines as go_changed_lines
+from deepreview.verify.go_coverage import go_code, module_path, package_patterns, read_profile
+from deepreview.verify.go_sites import GoFile, arguments, program_source, read_sites
+from deepreview.verify.lines import (
+    IMPORT_TIME,
+    FileLines,
+    changed_lines,
+    coverage_rc,
+    is_test_path,
+)
+from deepreview.verify.mutate import Mutant, file_mutants
 from deepreview.verify.probe import Probe, plan, probe_all
 from deepreview.verify.scratch import copy_tree, export_commit
-from deepreview.verify.suite import SuiteRun, SuiteRunner, go_selection, node_file
+from deepreview.verify.suite import (
+    SuiteRun,
+    SuiteRunner,
+    did_not_build,
+    go_selection,
+    node_file,
+)
 
 #: Above this many test files, the head run is narrowed to the files that import a changed module.
 NARROW_ABOVE = 30
@@ -114,33 +129,11 @@ def narrowed(tree: Path, changed: Sequence[str]) -> tuple[list[str] | None, int]
     return naming(tree, files, changed), len(files)
 
 
-def _public_units(path: str, text: str, lines: frozenset[int]) -> list[tuple[str, int, int]]:
-    """(name, first, last line of the body) of the innermost functions whose bodies hold added
-    lines (the `def` line itself runs at import time, not in a test)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return []
-    units: list[tuple[str, int, int]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            first, end = node.body[0].lineno, node.end_lineno or node.lineno
-            if any(first <= n <= end for n in lines):
-                units.append((node.name, first, end))
-    innermost = []
-    for name, first, last in units:
-        if not any(a >= first and b <= last and (a, b) != (first, last) for _, a, b in units):
-            innermost.append((name, first, last))
-    return sorted(innermost, key=lambda u: u[1])
-
-
-def _rubric(
-    tree: Path, measured: Mapping[str, FileLines], mutations: Sequence[Mutation]
-) -> list[RubricRow]:
+def _rubric(measured: Mapping[str, FileLines], mutations: Sequence[Mutation]) -> list[RubricRow]:
     rows: list[RubricRow] = []
     for path, lines in sorted(measured.items()):
-        text = (tree / path).read_text(encoding="utf-8", errors="replace")
-        for name, first, last in _public_units(path, text, lines.statements):
+        for unit in lines.units:
+            first, last = unit.first, unit.last
             inside = frozenset(n for n in lines.statements if first <= n <= last)
             if not inside:
                 continue
@@ -167,7 +160,7 @@ def _rubric(
                 status, note = "Covered", "not probed"
             if missing and missing != inside:
                 note += f"; {len(missing)} added line(s) not run"
-            rows.append(RubricRow(subject=f"`{name}`", location=loc, status=status, note=note))
+            rows.append(RubricRow(subject=f"`{unit.name}`", location=loc, status=status, note=note))
     return rows
 
 
@@ -216,13 +209,13 @@ def _broken_finding(
     )
 
 
-def _uncovered_findings(tree: Path, measured: Mapping[str, FileLines]) -> list[Finding]:
+def _uncovered_findings(measured: Mapping[str, FileLines]) -> list[Finding]:
     out = []
     for path, lines in sorted(measured.items()):
-        text = (tree / path).read_text(encoding="utf-8", errors="replace")
-        for name, first, last in _public_units(path, text, lines.statements):
-            inside = sorted(n for n in lines.statements if first <= n <= last)
-            if name.startswith("_") or not inside or any(n in lines.executed for n in inside):
+        for unit in lines.units:
+            name = unit.name
+            inside = sorted(n for n in lines.statements if unit.first <= n <= unit.last)
+            if not unit.public or not inside or any(n in lines.executed for n in inside):
                 continue
             out.append(
                 Finding(
@@ -239,9 +232,9 @@ def _uncovered_findings(tree: Path, measured: Mapping[str, FileLines]) -> list[F
     return out
 
 
-def _mutant_findings(probes: Sequence[Probe], mutations: Sequence[Mutation]) -> list[Finding]:
+def _mutant_findings(probed: Sequence[tuple[Probe, Mutation]]) -> list[Finding]:
     out = []
-    for probe, m in zip(probes, mutations, strict=True):
+    for probe, m in probed:
         if m.outcome != "survived" or probe.mutant.trivial:
             continue
         out.append(
@@ -276,10 +269,13 @@ class _Verifier:
         self.env = scrubbed_environment(req.environ, req.project, home, tmp, req.settings.env)
         self.runner = SuiteRunner(req.command, req.project, self.env, self.confinement, req.work)
         self.pytest = req.command.runner == "pytest"
+        self.go = req.command.runner == "go"
         self.added = _added(req.diff)
         self.python_code = {
             p: lines for p, lines in self.added.items() if p.endswith(".py") and not is_test_path(p)
         }
+        self.go_code = go_code(head_tree, self.added) if self.go else {}
+        self.go_mutants: dict[str, tuple[Mutant, ...]] = {}
         self.notes: list[str] = []
         self.executed: list[ExecutedCommand] = []
         self.text: list[str] = []
@@ -299,10 +295,15 @@ class _Verifier:
         return self.deadline - time.monotonic()
 
     async def _python(self, label: str, *args: str, timeout_s: float = 60) -> Execution:
+        return await self._tool(label, [self.req.project.python(), *args], timeout_s=timeout_s)
+
+    async def _tool(
+        self, label: str, argv: Sequence[str], cwd: Path | None = None, timeout_s: float = 60
+    ) -> Execution:
         return await execute(
             label,
-            [self.req.project.python(), *args],
-            cwd=self.head_tree,
+            argv,
+            cwd=cwd or self.head_tree,
             where=HEAD_COPY,
             env=self.env,
             timeout_s=timeout_s,
@@ -313,10 +314,11 @@ class _Verifier:
     async def coverage_config(self) -> Path | None:
         """Our coverage.py configuration when coverage can be measured, else None (noted)."""
         if not self.pytest:
-            self.notes.append(
-                "Changed-line coverage and mutation probes are measured for pytest suites "
-                f"only; `{self.req.command.text()}` ran without them."
-            )
+            if not self.go:
+                self.notes.append(
+                    "Changed-line coverage is measured for pytest and `go test` suites only; "
+                    f"`{self.req.command.text()}` ran without it."
+                )
             return None
         if not (self.req.settings.coverage and self.python_code):
             return None
@@ -401,7 +403,10 @@ class _Verifier:
         if not (export.passed and report.is_file()):
             self.notes.append(f"coverage.py gave no report: {tail(export.output.strip(), 300)}")
             return {}
-        measured = changed_lines(report, self.head_tree, self.python_code)
+        return self.report_coverage(changed_lines(report, self.head_tree, self.python_code))
+
+    def report_coverage(self, measured: dict[str, FileLines]) -> dict[str, FileLines]:
+        """Say what the coverage run measured; suggest a test per untested public function."""
         statements = sum(len(fl.statements) for fl in measured.values())
         ran = sum(len(fl.executed) for fl in measured.values())
         missing = self.uncovered(measured)
@@ -409,7 +414,7 @@ class _Verifier:
             f"Changed-line coverage: the tests execute {ran} of the {statements} added "
             "executable line(s)" + (f"; not run: {_line_list(missing)}." if missing else ".")
         )
-        self.findings += _uncovered_findings(self.head_tree, measured)
+        self.findings += _uncovered_findings(measured)
         return measured
 
     @staticmethod
@@ -421,23 +426,101 @@ class _Verifier:
             for n in sorted(fl.missing)
         ]
 
-    async def probe(
-        self, measured: Mapping[str, FileLines], head: SuiteRun, selection: Sequence[str]
-    ) -> list[Mutation]:
-        """Mutation probes of the covered added lines, within the budget."""
-        probes = plan(self.head_tree, measured, head, selection)
-
-        async def run_probe(probe: Probe, timeout: float) -> SuiteRun:
-            return await self.runner.run(
-                "mutant", self.head_tree, HEAD_COPY, timeout, probe.tests, stop_early=True
+    async def go_sites(self) -> dict[str, GoFile]:
+        """The added Go lines' statements, functions and mutants, read by deepreview's own Go
+        program (built in the scratch area; it reads the files and runs none of their code)."""
+        folder = program_source(self.req.work / "gomutate")
+        build = await self._tool("build gomutate", ["go", "build", "-o", "gomutate", "."], folder)
+        read = None
+        if build.passed:
+            argv = [str(folder / "gomutate"), *arguments(self.go_code)]
+            read = await self._tool("read the changed Go files", argv)
+        sites = read_sites(read.output.split("\n", 1)[0], self.head_tree) if read else {}
+        if not sites:
+            failed = read or build
+            self.notes.append(
+                "Changed-line coverage of Go skipped: deepreview's Go reader failed: "
+                f"{tail(failed.output.strip(), 300)}"
             )
+        for path, site in sorted(sites.items()):
+            if site.error:
+                self.notes.append(f"{path} was not measured: it does not parse ({site.error}).")
+        self.go_mutants = {p: s.mutants for p, s in sites.items()}
+        return sites
+
+    async def measure_go(self) -> tuple[dict[str, FileLines], SuiteRun | None]:
+        """Coverage of the added Go statements by the tests of the changed packages."""
+        module = module_path(self.head_tree)
+        sites = await self.go_sites() if module else {}
+        if not (module and sites):
+            if not module:
+                self.notes.append("Changed-line coverage of Go skipped: go.mod names no module.")
+            return {}, None
+        patterns = package_patterns(list(self.go_code))
+        profile = self.req.work / "go-cover.out"
+        run = await self.runner.run(
+            "coverage of the changed lines",
+            self.head_tree,
+            HEAD_COPY,
+            self.left() * HEAD_SHARE,
+            ["", *patterns],
+            coverage=profile,
+        )
+        self.executed.append(run.execution.record)
+        self.notes.append(
+            f"Go coverage ran the tests of the {len(patterns)} changed package(s) only "
+            f"({', '.join(patterns)}); tests in other packages did not run for it."
+        )
+        if run.execution.record.timed_out or not profile.is_file():
+            self.notes.append("The Go coverage run gave no profile: coverage not measured.")
+            return {}, None
+        blocks = read_profile(profile.read_text(encoding="utf-8", errors="replace"))
+        return self.report_coverage(go_changed_lines(blocks, module, sites, run.results)), run
+
+    def go_mutants_of(self, path: str, text: str, lines: frozenset[int]) -> list[Mutant]:
+        """The Go reader's mutants of these lines of `path`."""
+        return [m for m in self.go_mutants.get(path, ()) if m.line in lines]
+
+    async def probe_lines(self, head: SuiteRun, selection: Sequence[str]) -> list[Mutation]:
+        """Without a coverage measurement: each mutant of the added code lines (Python's
+        syntax-aware ones, else line deletions) against the whole command."""
+        if head.failed():
+            return []  # a failing command cannot tell a mutant from the change
+        code = {p: n for p, n in self.added.items() if not is_test_path(p)}
+        every = {
+            p: FileLines(p, n, dict.fromkeys(n, frozenset({IMPORT_TIME}))) for p, n in code.items()
+        }
+        probes = plan(self.head_tree, every, head, selection, file_mutants)
+        if not probes:
+            return []
+        self.notes.append(
+            "Mutation probes without coverage: each mutant of the added lines (deleting a "
+            "statement line outside Python) ran the whole command."
+        )
+        return await self.probe(probes, head)
+
+    async def probe(self, probes: Sequence[Probe], head: SuiteRun) -> list[Mutation]:
+        """Run the mutation probes planned from `head`'s run, within the budget."""
+
+        async def run_probe(probe: Probe, timeout: float) -> SuiteRun | None:
+            tests = go_selection(probe.tests) if self.go else probe.tests
+            run = await self.runner.run(
+                "mutant", self.head_tree, HEAD_COPY, timeout, tests, stop_early=True
+            )
+            built = self.pytest or not did_not_build(run.execution.output)
+            return run if built else None
 
         t0 = time.monotonic()
         tests_s = sum(t.duration_s for t in head.results.values())
         startup = max(1.0, head.execution.record.duration_s - tests_s)
-        mutations = await probe_all(
+        probed = await probe_all(
             self.head_tree, probes, run_probe, self.deadline, self.waiting_for_others, startup
         )
+        mutations = [m for _, m in probed]
+        if len(probed) < len(probes):
+            self.notes.append(
+                f"{len(probes) - len(probed)} mutant(s) did not compile and are not counted."
+            )
         ran = [m for m in mutations if m.outcome != "not run"]
         caught = sum(m.outcome != "survived" for m in ran)
         if ran:
@@ -457,7 +540,7 @@ class _Verifier:
                 f"{len(mutations) - len(ran)} of {len(mutations)} mutations were not run: the "
                 f"time budget ({self.req.budget_s:g} s) ran out."
             )
-        self.findings += _mutant_findings(probes, mutations)
+        self.findings += _mutant_findings(probed)
         return mutations
 
     def outcome(
@@ -475,7 +558,7 @@ class _Verifier:
             covered_lines=sum(len(fl.executed) for fl in measured.values()) if measured else None,
             uncovered=self.uncovered(measured),
             mutations=mutations,
-            rubric=_rubric(self.head_tree, measured, mutations),
+            rubric=_rubric(measured, mutations),
             notes=self.notes,
         )
         return VerifyOutcome(verification, self.findings, " ".join(self.text))
@@ -513,7 +596,7 @@ async def verify_change(req: VerifyRequest) -> VerifyOutcome:
             HEAD_COPY,
             v.left() * HEAD_SHARE,
             covering or selection,
-            coverage_rc=rc,
+            coverage=rc,
         )
         v.executed.append(measured_run.execution.record)
         if measured_run.execution.record.timed_out:
@@ -523,7 +606,15 @@ async def verify_change(req: VerifyRequest) -> VerifyOutcome:
         else:
             measured = await v.measure(rc)
         if measured and req.settings.mutations:
-            mutations = await v.probe(measured, measured_run, covering or selection)
+            probes = plan(v.head_tree, measured, measured_run, covering or selection)
+            mutations = await v.probe(probes, measured_run)
+    elif v.go_code and req.settings.coverage:
+        measured, go_run = await v.measure_go()
+        if measured and go_run and req.settings.mutations:
+            probes = plan(v.head_tree, measured, go_run, [], v.go_mutants_of)
+            mutations = await v.probe(probes, go_run)
+    elif not (v.pytest or v.go) and req.settings.mutations:
+        mutations = await v.probe_lines(head, selection)
     return v.outcome(head, measured, mutations)
 
 

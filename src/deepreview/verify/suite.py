@@ -72,18 +72,23 @@ class SuiteRunner:
             target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
         return folder
 
-    def _argv(self, tree: Path, selection: Sequence[str], coverage_rc: Path | None) -> list[str]:
+    def _argv(self, selection: Sequence[str], coverage: Path | None, stop_early: bool) -> list[str]:
         argv = list(self.command.argv)
         if argv and argv[0] in ("python", "python3"):
             argv[0] = self.project.python()
         if self.command.runner == "pytest":
-            if coverage_rc is not None and argv[1:3] == ["-m", "pytest"]:
-                argv[1:1] = ["-m", "coverage", "run", f"--rcfile={coverage_rc}"]
-            return [*argv, "-p", PLUGIN, "-p", "no:cacheprovider", "-q", *selection]
+            if coverage is not None and argv[1:3] == ["-m", "pytest"]:
+                argv[1:1] = ["-m", "coverage", "run", f"--rcfile={coverage}"]
+            first = ["-x"] if stop_early else []
+            return [*argv, "-p", PLUGIN, "-p", "no:cacheprovider", *first, "-q", *selection]
         if self.command.runner == "go":
             pkgs = list(selection[1:]) or argv[2:]
-            run = ["-run", selection[0]] if selection else []
-            return [argv[0], "test", "-json", *run, *pkgs]
+            flags = ["-run", selection[0]] if selection and selection[0] else []
+            if coverage is not None:
+                flags += [f"-coverprofile={coverage}", f"-coverpkg={','.join(pkgs)}"]
+            if stop_early:
+                flags.append("-failfast")
+            return [argv[0], "test", "-json", *flags, *pkgs]
         return argv
 
     def environment(self, tree: Path, results: Path) -> dict[str, str]:
@@ -106,16 +111,18 @@ class SuiteRunner:
         where: str,
         timeout_s: float,
         selection: Sequence[str] = (),
-        coverage_rc: Path | None = None,
+        coverage: Path | None = None,
         stop_early: bool = False,
     ) -> SuiteRun:
-        """Run the suite (or the `selection` of test ids / files) in `tree`."""
+        """Run the suite (or the `selection`: pytest ids or files, `go_selection`'s pattern and
+        packages) in `tree`; `coverage` is coverage.py's configuration for pytest, the profile
+        to write for go (measuring the selected packages)."""
         results = self.work / f"results-{label.replace(' ', '-')}.jsonl"
         results.unlink(missing_ok=True)
-        argv = self._argv(tree, selection, coverage_rc)
-        if stop_early and self.command.runner == "pytest":
-            argv.insert(argv.index("-q"), "-x")
+        argv = self._argv(selection, coverage, stop_early)
         shown = " ".join([*self.command.argv, *selection][:12])
+        if self.command.runner == "go":
+            shown = " ".join(_go_shown(argv)[:12])
         execution = await execute(
             label,
             argv,
@@ -132,6 +139,15 @@ class SuiteRunner:
         if self.command.runner == "go":
             return SuiteRun(execution, read_go_results(execution.output))
         return SuiteRun(execution)
+
+
+def _go_shown(argv: Sequence[str]) -> list[str]:
+    """A `go test` command as the report prints it: without `-json`, the profile by name."""
+    return [
+        f"-coverprofile={Path(a.split('=', 1)[1]).name}" if a.startswith("-coverprofile=") else a
+        for a in argv
+        if a != "-json"
+    ]
 
 
 def read_pytest_results(path: Path) -> dict[str, CaseResult]:
@@ -189,13 +205,34 @@ def read_go_results(output: str) -> dict[str, CaseResult]:
     return out
 
 
+#: A `go test -json` id: the package's import path, the top-level test, any subtest path.
+_GO_ID = re.compile(r"(?P<pkg>.+?)\.(?P<name>(?:Test|Example|Fuzz)\w*)(?P<sub>/.*)?")
+
+
+def go_test(test_id: str) -> tuple[str, str, bool] | None:
+    """(package, top-level test, whether it is a subtest) of a `package.TestName[/sub]` id."""
+    m = _GO_ID.fullmatch(test_id)
+    return (m["pkg"], m["name"], m["sub"] is not None) if m else None
+
+
 def go_selection(ids: Sequence[str]) -> list[str]:
     """`-run` pattern and packages that re-run the given `package.TestName` ids."""
-    names = sorted({i.rsplit(".", 1)[1].split("/")[0] for i in ids if "." in i})
-    pkgs = sorted({i.rsplit(".", 1)[0] for i in ids if "." in i})
-    if not names:
+    parts = [p for p in map(go_test, ids) if p is not None]
+    if not parts:
         return []
+    names = sorted({name for _, name, _ in parts})
+    pkgs = sorted({pkg for pkg, _, _ in parts})
     return ["^(" + "|".join(re.escape(n) for n in names) + ")$", *pkgs]
+
+
+#: What `go test` and `cargo test` print when the code does not compile.
+_NOT_BUILT = re.compile(r"\[(?:build|setup) failed\]|error: could not compile")
+
+
+def did_not_build(output: str) -> bool:
+    """Whether a run's output says the code under test did not compile (a mutant that does
+    not build says nothing about the tests)."""
+    return _NOT_BUILT.search(output) is not None
 
 
 def node_file(test_id: str) -> str:

@@ -1,0 +1,3 @@
+module gomutate
+
+go 1.18
