@@ -5,8 +5,9 @@ fix's new test included, stay), reviewed against the fix commit.
 Run: python benchmarks/verify_bugs.py --root DIR [--pairs benchmarks/verify_bugs.toml]
                                       [--budget 50] [--only NAME]
 
-DIR holds one clone per project (`DIR/<project>`, as named in the pairs file) with a virtualenv
-holding the project's test dependencies and coverage (`DIR/<project>/.venv`); nothing is
+DIR holds one clone per project (`DIR/<project>`, as named in the pairs file); a Python project
+has a virtualenv holding its test dependencies and coverage (`DIR/<project>/.venv`), a Go
+project needs `go` on /usr/bin:/bin and only the standard library (GOPROXY=off); nothing is
 fetched. Prints, per pair and in total: whether `verify` caught the reintroduced bug (the
 expected test fails at the head and passes at the base), the mutation score of the changed
 lines, and the review's wall-clock with and without `verify`.
@@ -75,10 +76,10 @@ def reintroduce(clone: Path, pair: Pair, work: Path) -> Path:
 
 
 def one_review(
-    repo: Path, pair: Pair, venv: Path, agents: list[str], budget: float
+    repo: Path, pair: Pair, environment: str, agents: list[str], budget: float
 ) -> tuple[float, AgentRun | None]:
     """The review's wall-clock and its `verify` run (None when verify did not take part)."""
-    config = Config(verify=VerifyConfig(environment=str(venv), budget_s=budget))
+    config = Config(verify=VerifyConfig(environment=environment, budget_s=budget))
     started = time.monotonic()
     result = review(
         ReviewOptions(
@@ -114,10 +115,11 @@ def main() -> int:
     for pair in pairs:
         clone = args.root / pair.project
         venv = clone / ".venv"
+        environment = str(venv) if venv.is_dir() else "path"
         with tempfile.TemporaryDirectory(prefix="verify-bench-") as tmp:
             repo = reintroduce(clone, pair, Path(tmp))
-            t_without, _ = one_review(repo, pair, venv, ["scan"], args.budget)
-            t_with, run = one_review(repo, pair, venv, ["scan", "verify"], args.budget)
+            t_without, _ = one_review(repo, pair, environment, ["scan"], args.budget)
+            t_with, run = one_review(repo, pair, environment, ["scan", "verify"], args.budget)
         v = run.verification if run is not None else None
         hit = v is not None and any(
             t == pair.test or t.startswith(pair.test) for t in v.broken_by_change

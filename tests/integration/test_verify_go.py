@@ -79,15 +79,37 @@ func TestSorted(t *testing.T) {
 """
 
 
+TEXT = """package text
+
+import "strings"
+
+func Shout(s string) string { return strings.ToUpper(s) }
+"""
+TEXT_TEST = """package text
+
+import "testing"
+
+func TestShout(t *testing.T) {
+	if Shout("a") != "A" {
+		t.Fatal("Shout")
+	}
+}
+"""
 BASE = CLAMP.replace('import "sort"\n', 'import "sort"\n\nvar _ = sort.Ints\n')
 
 
 def go_project(tmp_path: Path) -> Path:
-    """A Go module on main (`sort` imported, used only by a blank variable), branch `feature`
-    checked out."""
+    """A Go module of two packages on main (calc imports `sort` and uses it only in a blank
+    variable), branch `feature` checked out."""
     repo = make_repo(
         tmp_path / "gomod",
-        {"go.mod": GO_MOD, "calc/calc.go": BASE, "calc/calc_test.go": CLAMP_TEST},
+        {
+            "go.mod": GO_MOD,
+            "calc/calc.go": BASE,
+            "calc/calc_test.go": CLAMP_TEST,
+            "text/text.go": TEXT,
+            "text/text_test.go": TEXT_TEST,
+        },
     )
     git(repo, "checkout", "-q", "-b", "feature")
     return repo
@@ -116,6 +138,7 @@ def test_go_coverage_and_mutations_of_the_changed_lines(tmp_path: Path) -> None:
         "mutation probes",
     ]
     assert v.executed[0].command == "go test ./..." and v.executed[0].exit_code == 0
+    assert "4 passed" in run.review.testing  # type: ignore[union-attr]
     coverage_cmd = v.executed[1].command
     assert "-coverprofile=go-cover.out" in coverage_cmd and coverage_cmd.endswith("./calc")
     # Added statements: Double's if, two returns; Half's return; Sorted's three statements.
@@ -130,7 +153,10 @@ def test_go_coverage_and_mutations_of_the_changed_lines(tmp_path: Path) -> None:
     }
     assert all(m.tests == 3 for m in v.mutations)  # the changed package's three tests
     assert "1 mutant(s) did not compile and are not counted." in v.notes  # sort.Ints deleted
-    assert any("tests of the 1 changed package(s) only (./calc)" in n for n in v.notes)
+    assert (
+        "Go coverage ran the tests of the 1 changed package(s) only; the tests of 1 other "
+        "package(s) did not run for it: `./text`." in v.notes
+    )
     rubric = {row.subject: row.status for row in v.rubric}
     assert rubric == {"`Double`": "Not pinned", "`Half`": "Not covered", "`Sorted`": "Pinned"}
     titles = [f.title for f in report.findings]

@@ -257,3 +257,13 @@ def test_the_go_reader_on_real_source(tmp_path: Path) -> None:
         )
         assert check.returncode == 0, (m.description, check.stderr)
         assert m.text != GO_SOURCE
+
+
+def test_go_runs_offline_with_its_caches_in_the_scratch_area(tmp_path: Path) -> None:
+    from deepreview.verify.environment import project_environment, scrubbed_environment
+
+    project = project_environment(tmp_path, {}, "path")
+    env = scrubbed_environment({"PATH": "/usr/bin"}, project, tmp_path / "home", tmp_path / "tmp")
+    assert (env["GOPROXY"], env["GOTOOLCHAIN"], env["GOFLAGS"]) == ("off", "local", "-mod=mod")
+    assert env["GOCACHE"] == str(tmp_path / "tmp" / "go-cache")
+    assert "GOPATH" not in env  # Go's default, $HOME/go, is inside the scratch area

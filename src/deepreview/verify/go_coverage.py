@@ -65,6 +65,12 @@ def go_code(root: Path, added: Mapping[str, frozenset[int]]) -> dict[str, frozen
     }
 
 
+def test_packages(root: Path) -> list[str]:
+    """The `go test` patterns of the root module's packages that have test files."""
+    found = [p.relative_to(root).as_posix() for p in root.rglob("*_test.go") if p.is_file()]
+    return package_patterns([p for p in found if in_module(root, p)])
+
+
 def package_patterns(paths: Sequence[str]) -> list[str]:
     """The `go test` patterns of the packages holding these files (`./dir`, `.` for the root)."""
     dirs = {PurePosixPath(p).parent.as_posix() for p in paths}

@@ -17,7 +17,13 @@ from deepreview.verify.detect import SuiteCommand
 from deepreview.verify.environment import ProjectEnvironment, scrubbed_environment
 from deepreview.verify.execute import Confinement, Execution, execute, tail
 from deepreview.verify.go_coverage import changed_lines as go_changed_lines
-from deepreview.verify.go_coverage import go_code, module_path, package_patterns, read_profile
+from deepreview.verify.go_coverage import (
+    go_code,
+    module_path,
+    package_patterns,
+    read_profile,
+    test_packages,
+)
 from deepreview.verify.go_sites import GoFile, arguments, program_source, read_sites
 from deepreview.verify.lines import (
     IMPORT_TIME,
@@ -467,10 +473,12 @@ class _Verifier:
             coverage=profile,
         )
         self.executed.append(run.execution.record)
-        self.notes.append(
-            f"Go coverage ran the tests of the {len(patterns)} changed package(s) only "
-            f"({', '.join(patterns)}); tests in other packages did not run for it."
-        )
+        others = sorted(set(test_packages(self.head_tree)) - set(patterns))
+        if others:
+            self.notes.append(
+                f"Go coverage ran the tests of the {len(patterns)} changed package(s) only; the "
+                f"tests of {len(others)} other package(s) did not run for it: {_names(others)}."
+            )
         if run.execution.record.timed_out or not profile.is_file():
             self.notes.append("The Go coverage run gave no profile: coverage not measured.")
             return {}, None
@@ -641,6 +649,10 @@ def _counts(run: SuiteRun) -> str:
     return ", ".join(f"{n} {o}" for o, n in sorted(by.items(), key=lambda kv: kv[0] != "passed"))
 
 
-def _line_list(locations: Sequence[Location], limit: int = 8) -> str:
-    shown = ", ".join(f"`{loc.label()}`" for loc in locations[:limit])
-    return shown + (f" and {len(locations) - limit} more" if len(locations) > limit else "")
+def _line_list(locations: Sequence[Location]) -> str:
+    return _names([loc.label() for loc in locations])
+
+
+def _names(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(f"`{n}`" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
