@@ -3,14 +3,19 @@ own Go program, built and run for real under the `go` marker) and the delete-a-l
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from deepreview.schema import ExecutedCommand
+from deepreview.verify.environment import project_environment, scrubbed_environment
+from deepreview.verify.execute import Execution
 from deepreview.verify.go_coverage import (
     Block,
     changed_lines,
@@ -20,7 +25,7 @@ from deepreview.verify.go_coverage import (
     package_patterns,
     read_profile,
 )
-from deepreview.verify.go_sites import GoFile, arguments, line_spec, program_source, read_sites
+from deepreview.verify.go_sites import GoFile, arguments, line_spec, read_go_files, read_sites
 from deepreview.verify.mutate import file_mutants, line_mutants
 from deepreview.verify.suite import CaseResult, did_not_build, go_selection, go_test
 from deepreview.verify.units import Unit
@@ -70,8 +75,6 @@ def test_a_file_without_blocks_has_all_statements_not_run() -> None:
     site = GoFile("tool/t.go", statements=((3, 2), (4, 2)))
     out = changed_lines(read_profile(PROFILE), "example.com/m", {"tool/t.go": site}, {})
     assert (out["tool/t.go"].statements, out["tool/t.go"].executed) == ({3, 4}, frozenset())
-    failed = GoFile("bad.go", error="expected declaration")
-    assert changed_lines([], "example.com/m", {"bad.go": failed}, {}) == {}
 
 
 def test_module_packages_and_paths(tmp_path: Path) -> None:
@@ -192,31 +195,27 @@ func ok() bool { return true }
 def test_the_go_reader_on_real_source(tmp_path: Path) -> None:
     go = shutil.which("go")
     assert go is not None, "the go marker needs Go installed (apt-get install golang-go)"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "GOCACHE": str(tmp_path / "cache"),
-        "GOPROXY": "off",
-        "GOFLAGS": "-mod=mod",
-        "GOTOOLCHAIN": "local",
-    }
-    folder = program_source(tmp_path / "gomutate")
-    subprocess.run([go, "build", "-o", "gomutate", "."], cwd=folder, env=env, check=True)
+    project = project_environment(tmp_path, {}, "path")
+    env = scrubbed_environment(os.environ, project, tmp_path / "home", tmp_path / "tmp")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "tmp").mkdir()
+
+    async def tool(label: str, argv: Sequence[str], cwd: Path | None) -> Execution:
+        done = subprocess.run(argv, cwd=cwd or tree, env=env, capture_output=True, text=True)
+        record = ExecutedCommand(
+            label=label, command=argv[0], where="", duration_s=0, exit_code=done.returncode
+        )
+        return Execution(record, done.stdout + "\n" + done.stderr, "none")
+
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "a.go").write_text(GO_SOURCE)
     (tree / "broken.go").write_text("package x\nfunc {\n")
     lines = {"a.go": frozenset(range(7, 31)) - {16}, "broken.go": frozenset({2})}
-    out = subprocess.run(
-        [str(folder / "gomutate"), *arguments(lines)],
-        cwd=tree,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    sites = read_sites(out, tree)
-    assert sites["broken.go"].error
+    sites, notes = asyncio.run(read_go_files(tool, tmp_path / "work", tree, lines))
+    assert sorted(sites) == ["a.go"]
+    (note,) = notes
+    assert note.startswith("broken.go was not measured: it does not parse (broken.go:2:")
     a = sites["a.go"]
     assert [(u.name, u.first, u.last, u.public) for u in a.units] == [
         ("Clamp", 7, 17, True),
@@ -260,8 +259,6 @@ def test_the_go_reader_on_real_source(tmp_path: Path) -> None:
 
 
 def test_go_runs_offline_with_its_caches_in_the_scratch_area(tmp_path: Path) -> None:
-    from deepreview.verify.environment import project_environment, scrubbed_environment
-
     project = project_environment(tmp_path, {}, "path")
     env = scrubbed_environment({"PATH": "/usr/bin"}, project, tmp_path / "home", tmp_path / "tmp")
     assert (env["GOPROXY"], env["GOTOOLCHAIN"], env["GOFLAGS"]) == ("off", "local", "-mod=mod")

@@ -112,16 +112,14 @@ def changed_lines(
     results: Mapping[str, CaseResult],
 ) -> dict[str, FileLines]:
     """Per changed Go file of a measured package: its added statements, each executed one
-    with the run's top-level tests. A file the profile has no block for (no test binary built
-    it) has all its added statements not run."""
+    with the run's top-level tests (`sites`: the files the Go reader read). A file the profile
+    has no block for (no test binary built it) has all its added statements not run."""
     by_file: dict[str, list[Block]] = {}
     for b in blocks:
         by_file.setdefault(b.file, []).append(b)
     tests = frozenset(t for t in results if (parts := go_test(t)) is not None and not parts[2])
     out: dict[str, FileLines] = {}
     for path, site in sorted(sites.items()):
-        if site.error:
-            continue
         pattern = package_patterns([path])[0]
         package = import_path(module, pattern)
         mine = by_file.get(f"{package}/{PurePosixPath(path).name}", [])

@@ -5,11 +5,12 @@ functions holding them, and their mutants."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from deepreview.verify.execute import Execution, tail
 from deepreview.verify.mutate import Mutant
 from deepreview.verify.units import Unit
 
@@ -104,3 +105,31 @@ def read_sites(output: str, tree: Path) -> dict[str, GoFile]:
             mutants=tuple(m for m in mutants if m is not None),
         )
     return out
+
+
+#: Runs a tool confined, in the head's scratch copy unless given a folder: (label, argv, cwd).
+Tool = Callable[[str, Sequence[str], Path | None], Awaitable[Execution]]
+
+
+async def read_go_files(
+    tool: Tool, work: Path, tree: Path, added: Mapping[str, frozenset[int]]
+) -> tuple[dict[str, GoFile], list[str]]:
+    """Build the program under `work` and read the `added` lines of the Go files in `tree`
+    (the program reads them and runs none of their code). Also what could not be read, said
+    as notes; only the files that parse are returned."""
+    folder = program_source(work / "gomutate")
+    build = await tool("build gomutate", ["go", "build", "-o", "gomutate", "."], folder)
+    read = None
+    if build.passed:
+        read = await tool("read the Go files", [str(folder / "gomutate"), *arguments(added)], None)
+    sites = read_sites(read.output.split("\n", 1)[0], tree) if read and read.passed else {}
+    notes = [
+        f"{path} was not measured: it does not parse ({site.error})."
+        for path, site in sorted(sites.items())
+        if site.error
+    ]
+    if not sites:
+        failed = read or build
+        why = tail(failed.output.strip(), 300)
+        notes.append(f"Go coverage skipped: deepreview's Go reader failed: {why}")
+    return {p: s for p, s in sites.items() if not s.error}, notes

@@ -24,7 +24,7 @@ from deepreview.verify.go_coverage import (
     read_profile,
     test_packages,
 )
-from deepreview.verify.go_sites import GoFile, arguments, program_source, read_sites
+from deepreview.verify.go_sites import read_go_files
 from deepreview.verify.lines import (
     IMPORT_TIME,
     FileLines,
@@ -432,35 +432,16 @@ class _Verifier:
             for n in sorted(fl.missing)
         ]
 
-    async def go_sites(self) -> dict[str, GoFile]:
-        """The added Go lines' statements, functions and mutants, read by deepreview's own Go
-        program (built in the scratch area; it reads the files and runs none of their code)."""
-        folder = program_source(self.req.work / "gomutate")
-        build = await self._tool("build gomutate", ["go", "build", "-o", "gomutate", "."], folder)
-        read = None
-        if build.passed:
-            argv = [str(folder / "gomutate"), *arguments(self.go_code)]
-            read = await self._tool("read the changed Go files", argv)
-        sites = read_sites(read.output.split("\n", 1)[0], self.head_tree) if read else {}
-        if not sites:
-            failed = read or build
-            self.notes.append(
-                "Changed-line coverage of Go skipped: deepreview's Go reader failed: "
-                f"{tail(failed.output.strip(), 300)}"
-            )
-        for path, site in sorted(sites.items()):
-            if site.error:
-                self.notes.append(f"{path} was not measured: it does not parse ({site.error}).")
-        self.go_mutants = {p: s.mutants for p, s in sites.items()}
-        return sites
-
     async def measure_go(self) -> tuple[dict[str, FileLines], SuiteRun | None]:
         """Coverage of the added Go statements by the tests of the changed packages."""
         module = module_path(self.head_tree)
-        sites = await self.go_sites() if module else {}
-        if not (module and sites):
-            if not module:
-                self.notes.append("Changed-line coverage of Go skipped: go.mod names no module.")
+        if module is None:
+            self.notes.append("Changed-line coverage of Go skipped: go.mod names no module.")
+            return {}, None
+        sites, notes = await read_go_files(self._tool, self.req.work, self.head_tree, self.go_code)
+        self.notes += notes
+        self.go_mutants = {p: s.mutants for p, s in sites.items()}
+        if not sites:
             return {}, None
         patterns = package_patterns(list(self.go_code))
         profile = self.req.work / "go-cover.out"
