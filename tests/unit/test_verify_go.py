@@ -263,4 +263,10 @@ def test_go_runs_offline_with_its_caches_in_the_scratch_area(tmp_path: Path) -> 
     env = scrubbed_environment({"PATH": "/usr/bin"}, project, tmp_path / "home", tmp_path / "tmp")
     assert (env["GOPROXY"], env["GOTOOLCHAIN"], env["GOFLAGS"]) == ("off", "local", "-mod=mod")
     assert env["GOCACHE"] == str(tmp_path / "tmp" / "go-cache")
-    assert "GOPATH" not in env  # Go's default, $HOME/go, is inside the scratch area
+    assert "GOPATH" not in env and "GOMODCACHE" not in env  # no module cache to read
+    modules = tmp_path / "user" / "go" / "pkg" / "mod"
+    modules.mkdir(parents=True)
+    environ = {"PATH": "/usr/bin", "HOME": str(tmp_path / "user")}
+    env = scrubbed_environment(environ, project, tmp_path / "home", tmp_path / "tmp")
+    assert env["GOMODCACHE"] == str(modules)  # the user's, though HOME is the scratch one
+    assert env["HOME"] == str(tmp_path / "home")

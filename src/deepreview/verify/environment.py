@@ -74,7 +74,8 @@ def scrubbed_environment(
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The variables a test command gets: a short allow-list (never credentials), the project's
-    bin folders first on PATH, HOME and TMPDIR inside the scratch area."""
+    bin folders first on PATH, HOME and TMPDIR inside the scratch area, Go offline with the
+    user's module cache."""
     env = {k: v for k, v in environ.items() if k in PASSED_THROUGH or k.startswith(PASSED_PREFIXES)}
     own_bin = str(Path(sys.executable).parent)  # deepreview's interpreter, unless it is theirs
     keep_own = own_bin in (str(b) for b in project.bin_dirs)
@@ -95,5 +96,20 @@ def scrubbed_environment(
         GOCACHE=str(tmp / "go-cache"),
         NO_COLOR="1",
     )
+    modules = _go_module_cache(environ)
+    if modules is not None and "GOMODCACHE" not in env:
+        env["GOMODCACHE"] = str(modules)
     env.update(extra or {})
     return env
+
+
+def _go_module_cache(environ: Mapping[str, str]) -> Path | None:
+    """The user's Go module cache (read there, offline), which a HOME inside the scratch area
+    would otherwise hide: GOMODCACHE, else GOPATH's first entry or ~/go, plus pkg/mod."""
+    if environ.get("GOMODCACHE"):
+        return Path(environ["GOMODCACHE"])
+    gopath = environ.get("GOPATH", "").split(os.pathsep)[0]
+    if not gopath and environ.get("HOME"):
+        gopath = str(Path(environ["HOME"]) / "go")
+    cache = Path(gopath) / "pkg" / "mod" if gopath else None
+    return cache if cache is not None and cache.is_dir() else None
