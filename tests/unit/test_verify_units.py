@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from deepreview.agents.scan_files import is_test_path
 from deepreview.verify.detect import detect_suite_command
 from deepreview.verify.environment import project_environment, scrubbed_environment
-from deepreview.verify.lines import is_test_path
 from deepreview.verify.mutate import python_mutants, spread
 from deepreview.verify.suite import go_selection, read_go_results, read_pytest_results
 
@@ -198,6 +198,9 @@ def test_read_go_results() -> None:
         ("conftest.py", True),
         ("src/pkg/mod.py", False),
         ("src/contest.py", False),
+        ("test.js", True),
+        ("web/a.test.ts", True),
+        ("lib/latest.js", False),
     ],
 )
 def test_is_test_path(path: str, expected: bool) -> None:

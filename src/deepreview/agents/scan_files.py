@@ -34,7 +34,8 @@ _DASH = {".sql", ".lua", ".hs"}
 _HASH_NAMES = {"Makefile", "Dockerfile", "Gemfile", "Rakefile", ".gitignore", ".env"}
 _TEST_DIRS = {"test", "tests", "__tests__", "spec", "specs", "testing", "testdata"}
 _TEST_NAME = re.compile(
-    r"(^test_.*\.py$|_test\.(py|go)$|^conftest\.py$|\.(test|spec)\.[jt]sx?$|_spec\.rb$"
+    r"(^test_.*\.py$|_test\.(py|go)$|^conftest\.py$|\.(test|spec)\.[jt]sx?$|^tests?\.[cm]?[jt]s$"
+    r"|_spec\.rb$"
     r"|Tests?\.(java|kt|cs|swift)$|_test\.(c|cc|cpp|rs|exs)$)"
 )
 

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from deepreview.agents.scan_files import is_test_path
 from deepreview.verify.go_sites import GoFile
-from deepreview.verify.lines import FileLines, is_test_path
+from deepreview.verify.lines import FileLines
 from deepreview.verify.suite import CaseResult, go_test
 
 _MODULE = re.compile(r"^module\s+(\"?)([^\s\"]+)\1\s*$", re.MULTILINE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from deepreview.verify.units import Unit, python_units
 
@@ -33,19 +33,6 @@ class FileLines:
     def missing(self) -> frozenset[int]:
         """Added statements no test run executes."""
         return self.statements - self.executed
-
-
-def is_test_path(path: str) -> bool:
-    """Whether `path` is test code rather than code under test."""
-    p = PurePosixPath(path)
-    name = p.name
-    return (
-        any(part in ("tests", "test", "testing") for part in p.parts[:-1])
-        or name.startswith("test_")
-        or name.endswith(("_test.py", "_test.go", "conftest.py"))
-        or name.startswith("test.")
-        or any(f".{kind}." in name for kind in ("test", "spec"))
-    )
 
 
 def changed_lines(

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deepreview.agents.scan_files import is_test_path
 from deepreview.config import VerifyConfig
 from deepreview.diff import Diff
 from deepreview.schema import ExecutedCommand, Finding, Location, Mutation, RubricRow, Verification
@@ -30,7 +31,6 @@ from deepreview.verify.lines import (
     FileLines,
     changed_lines,
     coverage_rc,
-    is_test_path,
 )
 from deepreview.verify.mutate import Mutant, file_mutants
 from deepreview.verify.probe import Probe, plan, probe_all
