@@ -1,8 +1,9 @@
 """Prompt assembly: the fixed review instructions plus the change, fitted to a token budget.
 
-The instructions come from a versioned data file (`prompts/review-v1.md`) and never contain text
-controlled by the change's author; author text (PR title and body, commit messages, the diff,
-file contents) goes into the user part inside delimited data blocks.
+The instructions come from a versioned data file (`prompts/review-v2.md`; earlier versions are
+kept: the result cache is keyed by the version) and never contain text controlled by the
+change's author; author text (PR title and body, commit messages, the diff, file contents) goes
+into the user part inside delimited data blocks.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ __all__ = [
     "untrusted_block",
 ]
 
-PROMPT_VERSION = "review-v1"
+PROMPT_VERSION = "review-v2"
 
 #: Diff budget for agents that read files themselves, when no budget is given: larger diffs are
 #: cut per file and the agent is told to read the rest in the working tree.

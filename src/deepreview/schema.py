@@ -33,6 +33,30 @@ class Model(BaseModel):
 # --------------------------------------------------------------------------- agent review
 
 
+ReproKind = Literal["script", "test"]
+
+
+class Repro(Model):
+    """A self-contained reproduction of a claim: it exits non-zero while the defect is present
+    and zero once it is fixed."""
+
+    kind: ReproKind = Field(
+        default="script",
+        description="script: a bash script run from the repository root; test: a test file "
+        "saved at `path` and run by `command`.",
+    )
+    path: str | None = Field(
+        default=None, description="Where the test file is saved, relative to the repository root."
+    )
+    content: str = Field(description="The script or the test file, verbatim.")
+    command: str | None = Field(
+        default=None, description="The shell command that runs the test from the repository root."
+    )
+    fix_patch: str | None = Field(
+        default=None, description="The proposed fix as a unified diff against the head."
+    )
+
+
 class Location(Model):
     """A place in the head tree: `path` relative to the repository root, 1-based lines."""
 
@@ -62,6 +86,9 @@ class Finding(Model):
     excerpt_lang: str | None = None
     fix: str | None = None
     rule: str | None = Field(default=None, description="Analyzer rule id, e.g. S602.")
+    repro: Repro | None = Field(
+        default=None, description="A self-contained reproduction of the claim, when there is one."
+    )
 
 
 class DesignConcern(Model):
@@ -160,6 +187,38 @@ class RubricRow(Model):
     note: str = ""
 
 
+ReproLabel = Literal["reproduced", "fix verified", "not reproduced", "inconclusive"]
+ReproWhere = Literal["head", "base", "fix"]
+
+
+class ReproStep(Model):
+    """One run of a repro: at the head, at the merge base, or at the head with the fix."""
+
+    where: ReproWhere
+    outcome: Literal["passed", "failed", "timeout", "not run"]
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    output: str = Field(default="", description="The output's tail, redacted.")
+    note: str = Field(default="", description="Why it did not run, e.g. a fix that does not apply.")
+
+
+class Reproduction(Model):
+    """An agent's repro of one of its findings, as `verify` ran it, and the label it earned."""
+
+    agent: str = Field(description="Registry name of the agent that wrote the repro.")
+    reviewer: str = Field(description="Display name of that agent.")
+    finding_id: str
+    title: str
+    repro: Repro
+    label: ReproLabel
+    reason: str = Field(description="One sentence: why this label.")
+    steps: list[ReproStep] = Field(default_factory=list)
+    isolation: str = ""
+    consolidated_id: str | None = Field(
+        default=None, description="The report finding it belongs to (set by consolidation)."
+    )
+
+
 class Verification(Model):
     """What the `verify` reviewer executed and measured."""
 
@@ -179,6 +238,9 @@ class Verification(Model):
     mutations: list[Mutation] = Field(default_factory=list)
     rubric: list[RubricRow] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="What was skipped or not run.")
+    reproductions: list[Reproduction] = Field(
+        default_factory=list, description="The agents' repros, run at head, base and with the fix."
+    )
 
 
 class Usage(Model):
@@ -332,6 +394,9 @@ class ConsolidatedFinding(Model):
     rule: str | None = Field(default=None, description="The analyzer's own rule id, e.g. B602.")
     fix_patch: str | None = Field(
         default=None, description="The fix as a patch that `git apply --check` accepts at head."
+    )
+    reproduction: ReproLabel | None = Field(
+        default=None, description="What running its agents' repros showed (see Reproductions)."
     )
 
     @model_validator(mode="before")
@@ -600,6 +665,9 @@ class Report(Model):
     pre_existing: list[ConsolidatedFinding] = Field(
         default_factory=list,
         description="Findings about code the change did not introduce (Design Observations).",
+    )
+    reproductions: list[Reproduction] = Field(
+        default_factory=list, description="The agents' repros as `verify` ran them."
     )
     concerns: list[AttributedConcern] = Field(default_factory=list)
     strengths: list[AttributedStrength] = Field(default_factory=list)

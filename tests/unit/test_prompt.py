@@ -71,7 +71,7 @@ def blocks(text: str) -> list[tuple[str, str]]:
 def test_cli_prompt_holds_file_list_and_diff_but_no_contents(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, {"app.py": "print('hello')\n", "lib/util.py": "X = 1\n"})
     p = build_prompt(ctx, include_content=False, budget_tokens=None)
-    assert p.version == PROMPT_VERSION == "review-v1"
+    assert p.version == PROMPT_VERSION == "review-v2"
     assert p.omitted == []
     assert "- app.py (modified, +1 -1)" in p.user
     assert "- lib/util.py (added, +1 -0)" in p.user

@@ -15,7 +15,7 @@ from deepreview.parse.severity import (
     SEVERITY_WORDS,
     severity_of,
 )
-from deepreview.schema import Location, Severity
+from deepreview.schema import Location, Repro, Severity
 
 #: `I1.`, `**I1. Title**`, `**I1 — Title**`, `C2:`: a finding head that carries its own id.
 LETTER_ID_HEAD = re.compile(r"^\s*(?:[*_]{2}\s*)?[A-Z]\d{1,3}(?:[.:)]|\s+(?:[—–]|--?)\s)\s*\S")
@@ -98,6 +98,55 @@ class Body:
     fix: str | None = None
     severity_word: str | None = None
     category: str | None = None
+    repro: Repro | None = None
+
+
+#: Shell languages: a repro fenced in one of these is a script.
+_SHELLS = frozenset({"bash", "sh", "shell", "zsh", "console"})
+_SAVE_AS = re.compile(r"\bsave(?:d)? (?:it )?(?:as|to) `?(?P<path>[\w./-]+\w)`?", re.IGNORECASE)
+_RUN_WITH = re.compile(r"\brun (?:it )?(?:with|by|using)?:? ?`(?P<command>[^`\n]+)`", re.IGNORECASE)
+
+
+def _fence_words(info: str) -> list[str]:
+    return info.strip().lower().split()
+
+
+def take_repro(text: str) -> tuple[str, Repro | None]:
+    """`text` without its repro fences (```` ```bash repro ````, ```` ```python repro ```` after
+    "save as `path`", and the agent's own ```` ```text repro-output ````), and the repro they
+    hold; a ```` ```diff patch ```` fence is its fix (and stays in the text)."""
+    lines = text.split("\n")
+    found: tuple[str, str, int] | None = None
+    patch: str | None = None
+    drop: set[int] = set()
+    for block in parse_blocks(text):
+        if block.kind != "fence":
+            continue
+        words = _fence_words(block.text)
+        closed = block.end - block.start >= 2 and _is_fence_close(lines[block.end - 1])
+        content = "\n".join(lines[block.start + 1 : block.end - 1 if closed else block.end])
+        if "repro-output" in words:
+            drop.update(range(block.start, block.end))
+        elif "repro" in words[1:] and found is None:
+            found = (words[0], content, block.start)
+            drop.update(range(block.start, block.end))
+        elif words[:2] == ["diff", "patch"] and patch is None:
+            patch = content + "\n"
+    if found is None:
+        return text, None
+    lang, content, start = found
+    before = "\n".join(lines[max(0, start - 3) : start])
+    saved = _SAVE_AS.search(before)
+    run = _RUN_WITH.search(before)
+    test = lang not in _SHELLS and saved is not None
+    repro = Repro(
+        kind="test" if test else "script",
+        path=saved.group("path") if test and saved else None,
+        content=content + "\n",
+        command=run.group("command") if test and run else None,
+        fix_patch=patch,
+    )
+    return "\n".join(ln for i, ln in enumerate(lines) if i not in drop), repro
 
 
 def _starts_with_reference(text: str) -> bool:
@@ -197,9 +246,10 @@ def is_location_line(line: str) -> bool:
 
 def parse_body(text: str) -> Body:
     """Split a finding's body into excerpt (its first code block), explanation and fix (from a
-    `Fix:` paragraph, or from a diff block, to the end)."""
+    `Fix:` paragraph, or from a diff block, to the end) and its repro (see `take_repro`)."""
+    text, repro = take_repro(text)
     lines = text.split("\n")
-    body = Body()
+    body = Body(repro=repro)
     used = [False] * len(lines)
     fix_start: int | None = None
     seen_prose = False

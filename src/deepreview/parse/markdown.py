@@ -526,6 +526,7 @@ class _Parser:
             excerpt=body.excerpt,
             excerpt_lang=body.excerpt_lang,
             fix=body.fix,
+            repro=body.repro,
         )
 
     def _ident(self, draft: _Draft, head: Head, earlier: list[Finding]) -> str:

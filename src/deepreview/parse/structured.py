@@ -22,6 +22,7 @@ from deepreview.schema import (
     Limitation,
     Location,
     PriorFindingVerdict,
+    Repro,
     Severity,
     Strength,
 )
@@ -62,6 +63,14 @@ _FINDING_ALIASES: dict[str, tuple[str, ...]] = {
     "file": ("file", "path", "filename", "file_path"),
     "line": ("line", "start_line", "line_start", "lines", "start"),
     "end_line": ("end_line", "line_end", "end"),
+    "repro": ("repro", "reproduction", "repro_script"),
+}
+_REPRO_ALIASES: dict[str, tuple[str, ...]] = {
+    "kind": ("kind", "type"),
+    "path": ("path", "file", "test_path", "save_as"),
+    "content": ("content", "script", "code", "source", "test"),
+    "command": ("command", "cmd", "run"),
+    "fix_patch": ("fix_patch", "patch", "fix_diff", "diff"),
 }
 _STATUS = {
     "fixed": "fixed",
@@ -275,6 +284,37 @@ class _Reader:
             excerpt_lang=_text(get("excerpt_lang")) or None,
             fix=_text(fix) or None,
             rule=_text(get("rule")) or None,
+            repro=self._repro(get("repro"), label),
+        )
+
+    def _repro(self, value: Any, label: str) -> Repro | None:
+        """A finding's repro: `{kind, path, content, command, fix_patch}` or a bare script."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            value = {"content": value}
+        if not isinstance(value, dict):
+            self.notes.append(f"finding {label!r}: repro is not an object; dropped")
+            return None
+        d = {_key(k): v for k, v in value.items()}
+        get: Callable[[str], Any] = lambda name: _pick(d, _REPRO_ALIASES[name])  # noqa: E731
+        content = get("content")
+        if not isinstance(content, str) or not content.strip():
+            self.notes.append(f"finding {label!r}: repro has no content; dropped")
+            return None
+        path = _text(get("path")) or None
+        said = _text(get("kind")).lower()
+        kind = said if said in ("script", "test") else ("test" if path else "script")
+        if kind == "test" and path is None:
+            self.notes.append(f"finding {label!r}: test repro has no path; dropped")
+            return None
+        patch = get("fix_patch")
+        return Repro(
+            kind=kind,
+            path=path,
+            content=content if content.endswith("\n") else content + "\n",
+            command=_text(get("command")) or None,
+            fix_patch=patch if isinstance(patch, str) and patch.strip() else None,
         )
 
     def _severity(self, value: Any, label: str) -> Severity:
