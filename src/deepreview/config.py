@@ -72,6 +72,17 @@ class VerifyConfig(BaseModel):
     env: dict[str, str] = Field(
         default_factory=dict, description="Extra variables for the test commands."
     )
+    repros: bool = Field(
+        default=True, description="Run the repros AI agents attach to their claims."
+    )
+    repro_timeout_s: float = Field(default=30.0, gt=0, description="Limit of one repro run.")
+    repro_budget_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds repros may still run once the last AI agent has finished.",
+    )
+    repro_concurrency: int = Field(default=2, ge=1, description="Repro runs at once.")
+    max_repros: int = Field(default=12, ge=0, description="Repros run per review.")
 
 
 _EXAMINED: tuple[Severity, ...] = ("critical", "important")

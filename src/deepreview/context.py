@@ -11,7 +11,7 @@ from deepreview.config import VerifyConfig
 from deepreview.diff import Diff, DiffSource
 from deepreview.prior import PriorRecord
 from deepreview.runtime import Runtime
-from deepreview.schema import DeclinedFinding, ReportTarget
+from deepreview.schema import AgentRun, DeclinedFinding, ReportTarget
 from deepreview.source.since import SinceLastReview
 
 
@@ -38,6 +38,8 @@ class ReviewContext:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     ai_done: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
     """Set by the runner once every AI agent has finished (at once when none runs)."""
+    answers: asyncio.Queue[AgentRun] = field(default_factory=asyncio.Queue, compare=False)
+    """Each AI agent's run, put by the runner as it finishes (before `ai_done` is set)."""
 
     @property
     def env(self) -> Mapping[str, str]:

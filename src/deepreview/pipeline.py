@@ -327,7 +327,10 @@ def _bounded_output(run: AgentRun) -> AgentRun:
 def _wrap_cached(agents: Sequence[Agent], store: Store | None, redactor: Redactor) -> list[Agent]:
     if store is None:
         return list(agents)
-    return [CachedAgent(a, store, PROMPT_VERSION, redactor) for a in agents]
+    return [
+        CachedAgent(a, store, PROMPT_VERSION, redactor) if getattr(a, "cacheable", True) else a
+        for a in agents
+    ]
 
 
 def _with_verify(config: Config, options: ReviewOptions) -> Config:

@@ -124,9 +124,12 @@ async def run_agents(
             async with semaphore:
                 running[id(agent)] = (agent, time.monotonic())
                 try:
-                    return await run_agent(agent, ctx, progress)
+                    run = await run_agent(agent, ctx, progress)
                 finally:
                     running.pop(id(agent), None)
+                if agent.kind == "ai":
+                    ctx.answers.put_nowait(run)
+                return run
         finally:
             if agent.kind == "ai":
                 pending -= 1

@@ -86,6 +86,8 @@ class AgentBase:
     default_enabled: ClassVar[bool] = True
     #: Vendor family whose opinion the agent gives, for consensus; None: its own.
     family: ClassVar[str | None] = None
+    #: Whether a successful run may be reused for the same prompt, head and diff.
+    cacheable: ClassVar[bool] = True
 
     def __init__(self, config: AgentConfig | None = None) -> None:
         self.config = config or AgentConfig()

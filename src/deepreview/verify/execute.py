@@ -53,6 +53,11 @@ class Execution:
         return self.record.exit_code == 0 and not self.record.timed_out
 
 
+def cpu_limit(timeout_s: float) -> int:
+    """The CPU seconds a command with this time limit may use (two busy cores' worth)."""
+    return max(1, int(timeout_s * 2) + 1)
+
+
 def tail(text: str, limit: int = OUTPUT_TAIL) -> str:
     """The last `limit` characters of `text`."""
     return text if len(text) <= limit else "…" + text[-limit:]
@@ -71,7 +76,7 @@ async def execute(
     shown: str | None = None,
 ) -> Execution:
     """Run `argv` in `cwd` confined; `shown` is the command as the report prints it."""
-    wrapped, isolation = confinement.wrap(argv, cpu_seconds=max(1, int(timeout_s * 2) + 1))
+    wrapped, isolation = confinement.wrap(argv, cpu_seconds=cpu_limit(timeout_s))
     name = f"{len(list(capture_dir.glob('*.stdout'))) if capture_dir.exists() else 0:03d}"
     try:
         result = await run_process(

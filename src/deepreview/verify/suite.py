@@ -52,6 +52,12 @@ class SuiteRun:
         return [t.id for t in self.results.values() if t.outcome == "failed"]
 
 
+def tree_import_path(tree: Path) -> list[str]:
+    """A scratch tree's own Python sources, to come first on the import path: `src/` (when
+    there is one), then the tree itself."""
+    return [*([str(tree / "src")] if (tree / "src").is_dir() else []), str(tree)]
+
+
 @dataclass(frozen=True)
 class SuiteRunner:
     """Runs one suite's command in scratch trees, confined, in the project's environment."""
@@ -96,10 +102,7 @@ class SuiteRunner:
         on the import path, so an editable install of the user's checkout is not imported."""
         env = dict(self.env)
         if self.command.runner == "pytest":
-            paths = [str(self.plugin_dir())]
-            if (tree / "src").is_dir():
-                paths.append(str(tree / "src"))
-            paths.append(str(tree))
+            paths = [str(self.plugin_dir()), *tree_import_path(tree)]
             env["PYTHONPATH"] = os.pathsep.join(paths)
             env[RESULTS_ENV] = str(results)
         return env
