@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from deepreview.consolidate.fingerprint import words_fingerprint
 from deepreview.consolidate.similarity import Vector
-from deepreview.schema import Finding, Location
+from deepreview.schema import Finding, Location, Reproduction
 
 #: Categories of findings about form, not behaviour.
 NIT_CATEGORIES = frozenset(
@@ -48,6 +48,8 @@ class Claim:
     vector: Vector = field(default_factory=dict)
     #: The claim's content words beyond the code it cites (see `similarity.claim_words`).
     claim_words: frozenset[str] = frozenset()
+    #: Its repro as `verify` ran it, if it has one.
+    repro: Reproduction | None = None
     #: The primary location's path.
     path: str | None = field(init=False)
     #: The primary location's file name.

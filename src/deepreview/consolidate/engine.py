@@ -24,6 +24,7 @@ from deepreview.consolidate.observations import (
     texts,
 )
 from deepreview.consolidate.preexisting import BaseCode, pre_existing_reason
+from deepreview.consolidate.reproductions import Key, note, placed, repros_by_claim, strongest
 from deepreview.consolidate.retro import build_retro, contributes
 from deepreview.consolidate.rounds import match_rounds
 from deepreview.consolidate.severity import RANK, decide
@@ -49,6 +50,7 @@ from deepreview.schema import (
     Location,
     PriorFinding,
     ReconciliationEntry,
+    Reproduction,
     RetroRow,
     Severity,
     SeverityChange,
@@ -104,6 +106,7 @@ class Consolidation:
     summary: str
     notes: list[str]
     examinations: list[Examination] = field(default_factory=list)
+    reproductions: list[Reproduction] = field(default_factory=list)
 
     def report_fields(self) -> dict[str, Any]:
         """The fields as keyword arguments of `Report` (they share their names)."""
@@ -154,6 +157,7 @@ class _Draft:
             anchor=self.placement.anchor if self.placement else None,
             pre_existing=self.pre_existing,
             rule=next((c.finding.rule for c in [best, *members] if c.finding.rule), None),
+            reproduction=strongest(c.repro.label for c in members if c.repro),
         )
 
 
@@ -169,7 +173,8 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
     families = {r.display_name: family_of(r, inp.families) for r in inp.runs}
     reviews = [(r.display_name, r.review) for r in inp.runs if contributes(r) and r.review]
     ledger = _Ledger()
-    claims = _ground(inp.runs, Grounder(inp.tree, scope), families, ledger)
+    repros = repros_by_claim(inp.runs)
+    claims = _ground(inp.runs, Grounder(inp.tree, scope), families, ledger, repros)
     declined: dict[str, DeclinedFinding] = {}
     for d in inp.declined:
         declined.setdefault(d.fingerprint, d)
@@ -226,6 +231,7 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
         summary=build_summary(inp.runs, findings, dropped, inp.diff, families),
         notes=notes,
         examinations=[_placed(e, findings) for e in inp.examinations],
+        reproductions=placed(repros, ledger.placed),
     )
 
 
@@ -252,6 +258,8 @@ class _Ledger:
     def __init__(self) -> None:
         self._entries: dict[int, ReconciliationEntry] = {}
         self._dropped: dict[int, DroppedFinding] = {}
+        #: The report finding each kept claim became, by (agent, finding id).
+        self.placed: dict[Key, str] = {}
 
     def keep(
         self, order: int, agent: str, f: Finding, into: ConsolidatedFinding, notes: list[str]
@@ -287,7 +295,11 @@ class _Ledger:
 
 
 def _ground(
-    runs: Sequence[AgentRun], grounder: Grounder, families: Mapping[str, str], ledger: _Ledger
+    runs: Sequence[AgentRun],
+    grounder: Grounder,
+    families: Mapping[str, str],
+    ledger: _Ledger,
+    repros: Mapping[Key, Reproduction],
 ) -> list[Claim]:
     """Claims for every finding of the contributing runs that survives grounding."""
     claims: list[Claim] = []
@@ -316,6 +328,7 @@ def _ground(
                         symbols=symbols(f"{f.title}\n{f.body}", exclude),
                         excerpt_key=squash(f.excerpt or ""),
                         claim_words=claim_words(f"{f.title}\n{f.body}", f.excerpt or ""),
+                        repro=repros.get((run.agent, f.id)),
                     )
                 )
             order += 1
@@ -447,5 +460,8 @@ def _number(
                 notes.append(f"merged with {', '.join(others)}")
             if (c.agent, c.finding.id) in changes:
                 notes.append(changes[(c.agent, c.finding.id)])
+            if c.repro is not None:
+                notes.append(note(c.repro))
+                ledger.placed[(c.repro.agent, c.finding.id)] = f.id
             ledger.keep(c.order, c.agent, c.finding, f, notes)
     return out

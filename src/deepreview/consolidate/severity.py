@@ -16,6 +16,9 @@ Rules, applied to the claims that survived grounding:
    documentation only) is a suggestion.
 6. Cross-examination: another vendor's confirmation of a finding raised by one vendor only is
    that vendor's opinion at the raised level, so rules 3 and 5 no longer apply to it.
+7. Reproduced: a claim whose repro fails at the head and passes at the merge base or with its
+   fix (*reproduced*, *fix verified*) counts as a second vendor's opinion at its own level.
+8. Not reproduced: a claim whose repro passes at the head counts one step lower.
 """
 
 from __future__ import annotations
@@ -58,6 +61,12 @@ def lower(severity: Severity) -> Severity:
     return SEVERITIES[min(RANK[severity] + 1, len(SEVERITIES) - 1)]
 
 
+def _level(c: Claim) -> Severity:
+    """The level a claim argues for: one step lower when its repro passes at the head."""
+    refuted = c.repro is not None and c.repro.label == "not reproduced"
+    return lower(c.finding.severity) if refuted else c.finding.severity
+
+
 def decide(
     members: Sequence[Claim], vendors: int = 1, confirmed_by: Sequence[str] = ()
 ) -> tuple[Severity, list[SeverityChange]]:
@@ -67,15 +76,25 @@ def decide(
     confirmed it on cross-examination (rule 6)."""
     opinions: dict[str, Claim] = {}
     for c in members:
-        held = opinions.get(c.family)
-        if held is None or RANK[c.finding.severity] < RANK[held.finding.severity]:
-            opinions[c.family] = c
-    ranked = sorted(opinions.values(), key=lambda c: (RANK[c.finding.severity], c.order))
-    decisive = ranked[1] if len(ranked) > 1 else ranked[0]
-    result = decisive.finding.severity
+        reproduced = c.repro is not None and c.repro.label in ("reproduced", "fix verified")
+        for family in (c.family, *((f"{c.family} (repro)",) if reproduced else ())):
+            held = opinions.get(family)
+            if held is None or RANK[_level(c)] < RANK[_level(held)]:
+                opinions[family] = c
+    ranked = sorted(opinions.items(), key=lambda kv: (RANK[_level(kv[1])], kv[1].order, kv[0]))
+    first = ranked[0][1]
+    family, decisive = ranked[1] if len(ranked) > 1 else ranked[0]
+    result = _level(decisive)
     why = f"{decisive.agent} {decisive.finding.id} supports {result}"
-    if len(ranked) > 1 and ranked[0].finding.severity != result:
-        why = f"only {ranked[0].agent} rated it {ranked[0].finding.severity}; " + why
+    if result != decisive.finding.severity:
+        why = (
+            f"the repro of {decisive.agent} {decisive.finding.id} passes at the head, so it "
+            f"counts one step lower: {result}"
+        )
+    elif family != decisive.family and decisive.repro is not None:
+        why += f", and its repro is {decisive.repro.label}: a second opinion"
+    if len(ranked) > 1 and _level(first) != result:
+        why = f"only {first.agent} rated it {_level(first)}; " + why
     confirmed = len(ranked) == 1 and bool(confirmed_by)
     if confirmed:
         why += f", confirmed by {', '.join(confirmed_by)} on cross-examination"
