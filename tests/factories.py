@@ -31,6 +31,9 @@ from deepreview.schema import (
     ReconciliationEntry,
     Report,
     ReportTarget,
+    Repro,
+    Reproduction,
+    ReproStep,
     RetroRow,
     SeverityChange,
     SourceFinding,
@@ -116,11 +119,14 @@ HEADER_ROWS = [
     "Wall-clock time",
 ]
 
+#: Sections a report has only when there is something in them.
+OPTIONAL_SECTIONS = ("Reproductions", "Review Process Notes")
 REPORT_SECTIONS = [
     "Executive Summary",
     "Critical Issues",
     "Important Issues",
     "Suggestions",
+    "Reproductions",
     "Design Observations",
     "Testing Assessment",
     "Documentation Assessment",
@@ -295,6 +301,7 @@ def _findings() -> list[ConsolidatedFinding]:
                 )
             ],
             prior_status="still-present",
+            reproduction="fix verified",
         ),
         ConsolidatedFinding(
             id="I1",
@@ -363,6 +370,75 @@ def _findings() -> list[ConsolidatedFinding]:
                     reason="wrong docstring, no wrong behaviour",
                 )
             ],
+            reproduction="not reproduced",
+        ),
+    ]
+
+
+REPRO_ISOLATION = (
+    "Landlock ABI 7: writes only to /tmp/run/verify/repros; no network (user + network "
+    "namespace, loopback only); CPU 61 s; memory 4096 MiB; 30 s per run"
+)
+
+
+def _reproductions() -> list[Reproduction]:
+    """A verified fix for C1 and a repro that passes at the head for S2."""
+    test = (
+        "from invoicer.store import find_customer\n\n\n"
+        "def test_quote_in_name(conn):\n"
+        "    assert find_customer(conn, \"x' OR '1'='1\") is None\n"
+    )
+    return [
+        Reproduction(
+            agent="claude",
+            reviewer=CLAUDE,
+            finding_id="C1",
+            title="SQL built from the customer name",
+            repro=Repro(
+                kind="test",
+                path="tests/test_repro_lookup.py",
+                content=test,
+                command="python -m pytest -q tests/test_repro_lookup.py",
+                fix_patch=STORE_FIX.split("```diff\n", 1)[-1].split("```", 1)[0],
+            ),
+            label="fix verified",
+            reason="the repro fails at the head and passes with the fix applied",
+            steps=[
+                ReproStep(
+                    where="head",
+                    outcome="failed",
+                    exit_code=1,
+                    duration_s=0.62,
+                    output="FAILED tests/test_repro_lookup.py::test_quote_in_name\n1 failed",
+                ),
+                ReproStep(
+                    where="base",
+                    outcome="failed",
+                    exit_code=4,
+                    duration_s=0.31,
+                    output="ImportError: cannot import name 'find_customer'",
+                ),
+                ReproStep(
+                    where="fix", outcome="passed", exit_code=0, duration_s=0.58, output="1 passed"
+                ),
+            ],
+            isolation=REPRO_ISOLATION,
+            consolidated_id="C1",
+        ),
+        Reproduction(
+            agent="codex",
+            reviewer=CODEX,
+            finding_id="I3",
+            title="Docstring of `total()` still says cents",
+            repro=Repro(content="python -c 'from invoicer.money import total; total()'\n"),
+            label="not reproduced",
+            reason="the repro passes at the head",
+            steps=[
+                ReproStep(where="head", outcome="passed", exit_code=0, duration_s=0.2),
+                ReproStep(where="base", outcome="failed", exit_code=1, duration_s=0.2),
+            ],
+            isolation=REPRO_ISOLATION,
+            consolidated_id="S2",
         ),
     ]
 
@@ -522,6 +598,7 @@ def sample_report() -> Report:
             "a 503 forever (I1). Round 1's S2 is fixed by the new commits."
         ),
         findings=_findings(),
+        reproductions=_reproductions(),
         concerns=[
             AttributedConcern(
                 title="Retry policy lives inside the client",

@@ -14,8 +14,9 @@ import pytest
 from tests.factories import REPORT_SECTIONS
 from tests.repo_factory import commit, git, make_repo
 
-#: Every section heading; a review without AI agents also has process notes.
-SECTIONS = [f"## {title}" for title in REPORT_SECTIONS]
+#: Every section heading; a review without AI agents also has process notes (and none has
+#: reproductions: they come from AI agents).
+SECTIONS = [f"## {title}" for title in REPORT_SECTIONS if title != "Reproductions"]
 
 PLANTED = '''import os
 import subprocess

@@ -20,7 +20,7 @@ from deepreview.render.html import render_html
 from deepreview.render.index import IndexEntry, render_index
 from deepreview.render.retro_table import retro_table
 from deepreview.schema import AgentRun, ConsolidatedFinding, Location, Report
-from tests.factories import CEST, REPORT_SECTIONS, empty_report, sample_report
+from tests.factories import CEST, OPTIONAL_SECTIONS, REPORT_SECTIONS, empty_report, sample_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = REPORT_SECTIONS
@@ -136,7 +136,7 @@ def test_section_ids_are_not_taken_by_embedded_headings() -> None:
 
 def test_empty_report_says_none() -> None:
     page = Page(render_html(empty_report()))
-    assert page.titles("h2") == [s for s in SECTIONS if s != "Review Process Notes"]
+    assert page.titles("h2") == [s for s in SECTIONS if s not in OPTIONAL_SECTIONS]
     assert page.text.count("None.") == 14
     assert "Structure: 0 Critical, 0 Important, 0 Suggestions." in page.text
     assert "No output." in page.text

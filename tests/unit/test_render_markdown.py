@@ -12,7 +12,13 @@ from deepreview.render.fences import code_span, fence, fences_balanced, is_self_
 from deepreview.render.languages import language_for
 from deepreview.render.markdown import render_markdown
 from deepreview.schema import AgentRun, Location, PullRequest, Report
-from tests.factories import HEADER_ROWS, REPORT_SECTIONS, empty_report, sample_report
+from tests.factories import (
+    HEADER_ROWS,
+    OPTIONAL_SECTIONS,
+    REPORT_SECTIONS,
+    empty_report,
+    sample_report,
+)
 
 SECTIONS = REPORT_SECTIONS
 
@@ -74,8 +80,9 @@ def test_every_section_heading_in_order() -> None:
 
 def test_empty_report_sections_say_none() -> None:
     md = render_markdown(empty_report())
-    assert headings(md, "h2") == [s for s in SECTIONS if s != "Review Process Notes"]
-    for title in SECTIONS[1:4] + SECTIONS[5:8] + ["Unresolved Feedback"]:
+    shown = [s for s in SECTIONS if s not in OPTIONAL_SECTIONS]
+    assert headings(md, "h2") == shown
+    for title in shown[1:4] + shown[5:8] + ["Unresolved Feedback"]:
         assert section(md, title).strip().endswith("None."), title
     assert "### Concerns\n\nNone.\n\n### Strengths\n\nNone." in md
     assert "### Declined in prior rounds\n\nNone." in md

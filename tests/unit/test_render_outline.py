@@ -23,13 +23,19 @@ from deepreview.render.outline import (
     what_it_does,
 )
 from deepreview.schema import AgentRun, Commit, ConsolidatedFinding, Location, Report
-from tests.factories import HEADER_ROWS, REPORT_SECTIONS, empty_report, sample_report
+from tests.factories import (
+    HEADER_ROWS,
+    OPTIONAL_SECTIONS,
+    REPORT_SECTIONS,
+    empty_report,
+    sample_report,
+)
 
 
 def test_sections_follow_the_report_format() -> None:
     assert [s.title for s in outline(sample_report()).sections] == REPORT_SECTIONS
     empty = [s.title for s in outline(empty_report()).sections]
-    assert empty == [t for t in REPORT_SECTIONS if t != "Review Process Notes"]
+    assert empty == [t for t in REPORT_SECTIONS if t not in OPTIONAL_SECTIONS]
 
 
 def test_header_rows_in_order_with_commit_links() -> None:

@@ -31,13 +31,17 @@ from deepreview.render.outline import (
     Code,
     CommitRef,
     CommitsCell,
+    FindingItem,
     Link,
     PriorNote,
     PullRequestCell,
+    ReproductionEntry,
+    ReproductionsSection,
     ReviewersCell,
     Text,
     VerdictCell,
     outline,
+    step_line,
     web_url,
 )
 from deepreview.render.reviewers import (
@@ -54,6 +58,7 @@ from deepreview.schema import (
     FeedbackComment,
     Location,
     Report,
+    ReproStep,
 )
 from deepreview.scope import Scope
 from deepreview.version import __version__
@@ -314,6 +319,12 @@ class _View:
         self._reserved = {title: self.anchors.new(title) for title in titles}
         self._findings = {f.id: self.anchors.new(f.id) for f in report.findings}
         self._reserved.update(self._findings)
+        self._repros = {
+            e.anchor: self.anchors.new(e.anchor)
+            for section in self.doc.sections
+            if isinstance(section, ReproductionsSection)
+            for e in section.entries
+        }
         #: The table of contents: every section's title and id.
         self.toc = [(title, self._reserved[title]) for title in titles[1:]]
 
@@ -483,6 +494,30 @@ class _View:
         return Markup('<div class="fix"><span class="fix-label">Fix:</span>{}</div>').format(
             self.md.block(text, prefix=f"{finding.id} fix")
         )
+
+    def repro_link(self, item: FindingItem) -> Markup:
+        """`Reproduction: Reproductions → I1 — reproduced`, linked to the entry, or nothing."""
+        anchor = self._repros.get(item.repro or "")
+        if anchor is None or item.finding.reproduction is None:
+            return Markup("")
+        return Markup(
+            '<p class="repro-link">Reproduction: <a href="#{}">Reproductions → {}</a> — '
+            '<span class="repro-label">{}</span></p>\n'
+        ).format(anchor, item.finding.id, item.finding.reproduction)
+
+    def repro_heading(self, entry: ReproductionEntry) -> Markup:
+        """The entry's heading, with the id findings link to."""
+        return heading(3, self._repros[entry.anchor], self.md.inline(entry.heading))
+
+    @staticmethod
+    def step_line(title: str, step: ReproStep) -> str:
+        """`At the head: failed (exit 1, 0.4 s).`"""
+        return f"{title}: {step_line(step)}."
+
+    @staticmethod
+    def code(code: str, info: str) -> Markup:
+        """A code block (see `code_block`)."""
+        return code_block(code, info)
 
     def prior_status(self, note: PriorNote | None) -> Markup:
         """`<strong>Still present</strong> from round 1 (was I3)`, or nothing."""

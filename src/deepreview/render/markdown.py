@@ -24,6 +24,7 @@ from deepreview.render.outline import (
     NotesSection,
     PullRequestCell,
     ReconciliationRow,
+    ReproductionsSection,
     RetroSection,
     ReviewersCell,
     Section,
@@ -31,6 +32,7 @@ from deepreview.render.outline import (
     Text,
     VerdictCell,
     outline,
+    step_line,
 )
 from deepreview.render.reviewers import reviewer_label, reviewer_name
 from deepreview.schema import ConsolidatedFinding, Location, Report
@@ -200,8 +202,43 @@ def _finding(item: FindingItem) -> str:
         _excerpt(finding),
         finding.body.strip("\n"),
         _fix(finding.fix) if finding.fix and finding.fix.strip() else "",
+        _repro_link(item),
     ]
     return "\n\n".join(b for b in blocks if b)
+
+
+def _repro_link(item: FindingItem) -> str:
+    if item.repro is None or item.finding.reproduction is None:
+        return ""
+    target = f"[Reproductions → {item.finding.id}](#{item.repro})"
+    return f"Reproduction: {target} — *{item.finding.reproduction}*"
+
+
+def _reproductions(section: ReproductionsSection) -> str:
+    blocks = [_bullets(section.facts)]
+    for entry in section.entries:
+        r = entry.reproduction
+        repro = r.repro
+        parts = [
+            f'<a id="{entry.anchor}"></a>\n### {_one_line(entry.heading)}',
+            f"Repro by {r.reviewer} ({r.finding_id}): **{r.label}** — {r.reason}.",
+        ]
+        if repro.kind == "test" and repro.path:
+            parts.append(
+                f"Saved as {code_span(repro.path)}; run with "
+                f"{code_span(repro.command or '(by its name)')} from the repository root:"
+            )
+        else:
+            parts.append("Run with `bash` from the repository root:")
+        parts.append(fence(repro.content, f"{entry.lang} repro"))
+        if repro.fix_patch:
+            parts += ["The agent's fix:", fence(repro.fix_patch, "diff patch")]
+        for title, step in entry.steps:
+            parts.append(f"{title}: {step_line(step)}.")
+            if step.output.strip():
+                parts.append(fence(step.output, "text repro-output"))
+        blocks.append("\n\n".join(parts))
+    return _section(section.title, "\n\n".join(blocks))
 
 
 def _brief(finding: ConsolidatedFinding) -> str:
@@ -393,6 +430,8 @@ def _format_section(section: Section) -> str:
             return _summary(section)
         case FindingsSection():
             return _findings(section)
+        case ReproductionsSection():
+            return _reproductions(section)
         case DesignSection():
             return _design(section)
         case AssessmentSection():

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from deepreview.render.durations import wall_clock
 from deepreview.render.fences import code_span, fence, is_self_contained
+from deepreview.render.languages import language_for
 from deepreview.render.retro_table import retro_columns, retro_table
 from deepreview.render.reviewers import agent_display, failure_reason, is_failed
 from deepreview.schema import (
@@ -34,6 +35,8 @@ from deepreview.schema import (
     PriorFinding,
     ReconciliationEntry,
     Report,
+    Reproduction,
+    ReproStep,
     RetroRow,
     Severity,
     SkippedFile,
@@ -160,10 +163,12 @@ class PriorNote:
 
 @dataclass(frozen=True)
 class FindingItem:
-    """A consolidated finding with its status against the previous round."""
+    """A consolidated finding with its status against the previous round, and the anchor of
+    its entry in Reproductions when it has one."""
 
     finding: ConsolidatedFinding
     prior: PriorNote | None
+    repro: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,27 @@ class FindingsSection:
     findings: tuple[FindingItem, ...]
     brief: tuple[ConsolidatedFinding, ...] = ()
     more: int = 0
+
+
+@dataclass(frozen=True)
+class ReproductionEntry:
+    """One agent's repro of one claim: its label, the code that ran, and each run."""
+
+    anchor: str
+    heading: str
+    reproduction: Reproduction
+    lang: str
+    steps: tuple[tuple[str, ReproStep], ...]
+
+
+@dataclass(frozen=True)
+class ReproductionsSection:
+    """The agents' repros as `verify` ran them: what ran, where and under what isolation."""
+
+    kind: ClassVar[str] = "reproductions"
+    title: str
+    facts: tuple[str, ...]
+    entries: tuple[ReproductionEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -333,6 +359,7 @@ class AppendixSection:
 Section = (
     SummarySection
     | FindingsSection
+    | ReproductionsSection
     | DesignSection
     | AssessmentSection
     | LimitationsSection
@@ -369,6 +396,7 @@ def outline(report: Report) -> Outline:
     sections: list[Section] = [
         _summary(report),
         *(_findings(report, severity) for severity in SEVERITIES),
+        *([_reproductions(report)] if report.reproductions else []),
         _design(report),
         _assessment(report, "Testing Assessment", report.testing, executed_block(report)),
         _assessment(report, "Documentation Assessment", report.documentation),
@@ -586,10 +614,75 @@ def _design(report: Report) -> DesignSection:
 
 def _findings(report: Report, severity: Severity) -> FindingsSection:
     found = [f for f in report.findings if f.severity == severity]
-    items = tuple(FindingItem(_bounded(f), prior_note(report, f)) for f in found[:FULL_FINDINGS])
+    anchors = {r.consolidated_id: repro_anchor(r) for r in reversed(report.reproductions)}
+    items = tuple(
+        FindingItem(_bounded(f), prior_note(report, f), anchors.get(f.id))
+        for f in found[:FULL_FINDINGS]
+    )
     brief = tuple(found[FULL_FINDINGS : FULL_FINDINGS + LISTED_FINDINGS])
     more = len(found) - len(items) - len(brief)
     return FindingsSection(SEVERITY_SECTIONS[severity], severity, items, brief, more)
+
+
+#: How each run of a repro is introduced.
+REPRO_STEPS = {
+    "head": "At the head",
+    "base": "At the merge base",
+    "fix": "At the head with the fix applied",
+}
+#: What each label means, as the Reproductions section says it.
+REPRO_LABELS = (
+    "*reproduced*: fails at the head and passes at the merge base",
+    "*fix verified*: fails at the head and passes with the agent's fix applied",
+    "*not reproduced*: passes at the head (its claim counts one step lower)",
+    "*inconclusive*: anything else",
+)
+
+
+def repro_anchor(r: Reproduction) -> str:
+    """The id of a repro's entry: `repro-I1` for a report finding, else by agent and id."""
+    if r.consolidated_id:
+        return f"repro-{r.consolidated_id}"
+    return f"repro-{r.agent}-{r.finding_id}"
+
+
+def _repro_lang(r: Reproduction) -> str:
+    if r.repro.kind == "script" or not r.repro.path:
+        return "bash"
+    return language_for(r.repro.path) or ""
+
+
+def _reproductions(report: Report) -> ReproductionsSection:
+    isolation = next((r.isolation for r in report.reproductions if r.isolation), "")
+    facts = (
+        "Run by `verify` as each AI agent finished, each repro in its own scratch copies: of "
+        "the head, of the merge base, and of the head with the agent's fix applied (once "
+        "`git apply --check` accepts it)",
+        f"Isolation: {isolation or 'not recorded'}",
+        "Environment: scrubbed of credentials (PATH, locale and the project's virtualenv; HOME "
+        "and TMPDIR inside the scratch area)",
+        "Labels: " + "; ".join(REPRO_LABELS),
+    )
+    entries = []
+    seen: set[str] = set()
+    for r in report.reproductions:
+        anchor = repro_anchor(r)
+        if anchor in seen:
+            anchor = f"{anchor}-{r.agent}"
+        seen.add(anchor)
+        owner = r.consolidated_id or f"{agent_display(report, r.agent)} {r.finding_id} (dropped)"
+        steps = tuple((REPRO_STEPS[s.where], s) for s in r.steps)
+        heading = f"{owner} — {r.title}"
+        entries.append(ReproductionEntry(anchor, heading, r, _repro_lang(r), steps))
+    return ReproductionsSection("Reproductions", facts, tuple(entries))
+
+
+def step_line(step: ReproStep) -> str:
+    """`failed (exit 1, 0.4 s)`, or `not run: the fix does not apply: …`."""
+    if step.outcome == "not run":
+        return f"not run: {step.note}" if step.note else "not run"
+    said = "timed out" if step.outcome == "timeout" else f"exit {step.exit_code}"
+    return f"{step.outcome} ({said}, {step.duration_s:g} s)"
 
 
 def _assessment(
@@ -617,7 +710,8 @@ def executed_block(report: Report) -> ExecutedBlock | None:
     v = next((r.verification for r in report.runs if r.verification is not None), None)
     if v is None:
         return None
-    facts = [f"Test command: `{v.command}`", f"Environment: {v.environment}"]
+    command = f"`{v.command}`" if v.command else "none configured or detected"
+    facts = [f"Test command: {command}", f"Environment: {v.environment}"]
     facts.append(f"Isolation: {v.isolation}")
     if v.added_lines is not None:
         facts.append(
