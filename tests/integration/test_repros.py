@@ -116,6 +116,7 @@ def _runner(tmp_path: Path, repo: Path, base: str, **settings: Any) -> ReproRunn
         head_tree=repo,
         base_sha=base,
         work=work,
+        base_export=tmp_path / "base",
         env=scrubbed_environment(environ, project, home, tmp),
         confinement=Confinement(writable=(work,), memory_bytes=2**31),
         settings=VerifyConfig(**settings),

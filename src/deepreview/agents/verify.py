@@ -164,6 +164,7 @@ class VerifyAgent(AgentBase):
             head_tree=ctx.worktree,
             base_sha=ctx.base_sha,
             work=work,
+            base_export=ctx.run_dir / "repro-base",
             env=scrubbed_environment(ctx.env, project, home, tmp, settings.env),
             confinement=Confinement(
                 writable=(work,), memory_bytes=settings.memory_mb * 1024 * 1024

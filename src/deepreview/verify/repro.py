@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import subprocess
 import time
@@ -41,6 +42,8 @@ from deepreview.verify.suite import tree_import_path
 RUN_FOR = frozenset({"critical", "important"})
 #: The output tail kept per run.
 OUTPUT_KEPT = 2000
+#: The file a script repro is saved as (beside its scratch trees, not inside them).
+SCRIPT = "repro.sh"
 #: Repros or patches larger than this are not run.
 MAX_TEXT = 100_000
 WHERE = {
@@ -104,6 +107,9 @@ class ReproRunner:
     head_tree: Path
     base_sha: str | None
     work: Path
+    """The repros' scratch area: the only place their runs may write."""
+    base_export: Path
+    """Where the merge base is exported once, outside `work` (no repro can alter it)."""
     env: Mapping[str, str]
     confinement: Confinement
     settings: VerifyConfig
@@ -115,7 +121,7 @@ class ReproRunner:
     results: list[Reproduction] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _base: asyncio.Task[Path | None] | None = None
-    _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
+    _slots: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(self.settings.repro_concurrency)
@@ -181,6 +187,8 @@ class ReproRunner:
             return _labelled(record, [ReproStep(where="head", outcome="not run", note=problem)])
         folder = self.work / f"repro-{n:02d}"
         folder.mkdir(parents=True)
+        if repro.kind == "script":
+            (folder / SCRIPT).write_text(repro.content, encoding="utf-8")
         wanted: list[asyncio.Task[ReproStep]] = [
             asyncio.create_task(self._step("head", repro, folder)),
             asyncio.create_task(self._step("base", repro, folder)),
@@ -201,9 +209,8 @@ class ReproRunner:
         if self.base_sha is None:
             return None
         if self._base is None:
-            dest = self.work / "base-export"
             self._base = asyncio.create_task(
-                asyncio.to_thread(export_commit, self.repo, self.base_sha, dest)
+                asyncio.to_thread(export_commit, self.repo, self.base_sha, self.base_export)
             )
         return await asyncio.shield(self._base)
 
@@ -236,14 +243,12 @@ class ReproRunner:
             if tree is None:
                 return ReproStep(where=where, outcome="not run", note=why)
             if repro.kind == "script":
-                script = folder / "repro.sh"
-                script.write_text(repro.content, encoding="utf-8")
-                argv, shown = ["bash", str(script)], "bash repro.sh"
+                argv, shown = ["bash", str(folder / SCRIPT)], f"bash {SCRIPT}"
             else:
                 assert repro.path is not None
                 shown = repro.command or default_command(repro.path) or ""
                 argv = ["bash", "-c", shown]
-            env = {**self.env, "PYTHONPATH": ":".join(tree_import_path(tree))}
+            env = {**self.env, "PYTHONPATH": os.pathsep.join(tree_import_path(tree))}
             ran = await execute(
                 f"repro at {where}",
                 argv,
