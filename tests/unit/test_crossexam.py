@@ -64,6 +64,18 @@ def test_only_findings_of_one_vendor_go_to_another_vendor() -> None:
     }
 
 
+def test_a_finding_its_repro_reproduced_is_not_examined() -> None:
+    runs = [agent(CLAUDE, guard(), shell()), agent(CODEX, division())]  # type: ignore[arg-type]
+    findings = consolidated(*runs).findings
+    labelled = [
+        f.model_copy(update={"reproduction": "fix verified"}) if "IndexError" in f.title else f
+        for f in findings
+    ]
+    titles = {a.finding.title for a in assign(labelled, runs, {}, BOTH)}
+    assert "`first` raises IndexError on an empty list" not in titles
+    assert "Shell command built from user input" in titles  # its peers still are
+
+
 def test_examinations_are_spread_over_the_other_vendors() -> None:
     runs = [
         agent(CLAUDE, guard(), division("I3", "important")),  # type: ignore[arg-type]

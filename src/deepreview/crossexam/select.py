@@ -3,7 +3,8 @@
 A finding is examined when its consolidated severity is one of the configured ones and every
 agent that raised it is an AI agent of one and the same vendor; its examiner is the AI agent of
 another vendor with a completed review that has the fewest examinations so far (the earlier
-run on ties). Nothing is examined unless AI agents of two or more vendors completed a review.
+run on ties). Nothing is examined unless AI agents of two or more vendors completed a review,
+nor a finding its own repro reproduced (execution already corroborates it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from deepreview.consolidate.consensus import family_of
+from deepreview.consolidate.reproductions import REPRODUCED
 from deepreview.schema import AgentRun, ConsolidatedFinding
 
 
@@ -60,7 +62,7 @@ def assign(
     order = {r.display_name: n for n, r in enumerate(runs)}
     out: list[Assignment] = []
     for finding in findings:
-        if finding.severity not in severities:
+        if finding.severity not in severities or finding.reproduction in REPRODUCED:
             continue
         vendor = lone_vendor(finding, by_name, families)
         if vendor is None:
