@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,24 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.repro_case import make_calc_change  # noqa: E402
-
-CONFIG = 'agents = ["claude", "verify"]\n[verify]\ncoverage = false\nmutations = false\n'
+from tests.repro_case import CONFIG, make_calc_change, replay_environment  # noqa: E402
 
 
 def review(root: Path, delay: float) -> str:
     """One review after `delay` seconds of the agent; its figures as one line."""
     repo, _ = make_calc_change(root)
     (repo / "deepreview.toml").write_text(CONFIG, encoding="utf-8")
-    env = {
-        **os.environ,
-        "PATH": f"{ROOT / 'tests' / 'fakes'}{os.pathsep}{os.environ['PATH']}",
-        "VIRTUAL_ENV": sys.prefix,
-        "HOME": str(root / "home"),
-        "FAKE_CLAUDE_MODE": "replay",
-        "FAKE_CLAUDE_RECORDING": "repro",
-        "FAKE_CLAUDE_DELAY": str(delay),
-    }
+    env = replay_environment(root / "home", FAKE_CLAUDE_DELAY=str(delay))
     t0 = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "deepreview", "review", "--output", str(root / "out")],

@@ -13,6 +13,8 @@ drops the first value), and adds `mean`. The answer's repros:
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +149,22 @@ def make_calc_change(root: Path) -> tuple[Path, str]:
     git(repo, "checkout", "-q", "-b", "feature")
     commit(repo, {"calc.py": CALC_AFTER}, "Scale and average")
     return repo, base
+
+
+#: The review's configuration: the replayed claude and verify (coverage is not the point here).
+CONFIG = 'agents = ["claude", "verify"]\n[verify]\ncoverage = false\nmutations = false\n'
+FAKES = Path(__file__).resolve().parent / "fakes"
+
+
+def replay_environment(home: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without FAKE_ settings, the fake CLIs first on PATH, claude
+    replaying the recorded repro-backed answer, and deepreview's virtualenv as the project's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_")}
+    return env | {
+        "PATH": f"{FAKES}{os.pathsep}{os.environ['PATH']}",
+        "VIRTUAL_ENV": sys.prefix,
+        "HOME": str(home),
+        "FAKE_CLAUDE_MODE": "replay",
+        "FAKE_CLAUDE_RECORDING": "repro",
+        **extra,
+    }

@@ -19,8 +19,7 @@ from deepreview.schema import AgentReview, AgentRun, Finding, Repro, Reproductio
 from deepreview.verify.environment import project_environment, scrubbed_environment
 from deepreview.verify.execute import Confinement
 from deepreview.verify.repro import ReproRunner
-from tests.conftest import FAKES_DIR
-from tests.repro_case import CLAMP_FIX, make_calc_change
+from tests.repro_case import CLAMP_FIX, CONFIG, make_calc_change, replay_environment
 
 SECRET = "s3cr3t-token-value-never-shown"
 
@@ -31,18 +30,8 @@ def test_a_review_runs_the_repros_of_a_replayed_cli(tmp_path: Path) -> None:
     it stays critical as its own corroboration), the scale claim's fails at the head and passes
     at the base (reproduced), the mean claim's passes at the head (downgraded, with why)."""
     repo, _ = make_calc_change(tmp_path)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FAKE_")},
-        "PATH": f"{FAKES_DIR}{os.pathsep}{os.environ['PATH']}",
-        "VIRTUAL_ENV": sys.prefix,
-        "HOME": str(tmp_path / "home"),
-        "FAKE_CLAUDE_MODE": "replay",
-        "FAKE_CLAUDE_RECORDING": "repro",
-        "DEPLOY_TOKEN": SECRET,
-    }
-    (repo / "deepreview.toml").write_text(
-        'agents = ["claude", "verify"]\n[verify]\ncoverage = false\n', encoding="utf-8"
-    )
+    env = replay_environment(tmp_path / "home", DEPLOY_TOKEN=SECRET)
+    (repo / "deepreview.toml").write_text(CONFIG, encoding="utf-8")
     out = tmp_path / "out"
     args = ["review", "--output", str(out), "--format", "md,json,html"]
     t0 = time.monotonic()
