@@ -1,7 +1,10 @@
 """The review pipeline: runtime -> config -> agents chosen -> target -> diff -> worktree ->
-filter -> agents run -> consolidation -> rounds -> report written -> history.
+filter -> agents run -> consolidation (rounds included) -> cross-examination -> report written
+-> history.
 
-`review_async` runs these stages in this order; docs/architecture.md names the module of each.
+`review_async` runs these stages in this order, one function each (`_request`, `_target`,
+`_patched`, `_review_worktree`, `_report`, `_written`); docs/architecture.md names the module
+behind each.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from typing import TYPE_CHECKING
 from deepreview.agents.base import Agent
 from deepreview.agents.cached import CachedAgent
 from deepreview.agents.pricing import priced_run
-from deepreview.agents.select import select_agents
+from deepreview.agents.select import Selection, select_agents
 from deepreview.background import in_background
 from deepreview.config import Config, load_config
-from deepreview.consolidate.engine import ConsolidationInput, consolidate
+from deepreview.consolidate.engine import Consolidation, ConsolidationInput, consolidate
 from deepreview.context import ReviewContext
 from deepreview.crossexam import cross_examine
 from deepreview.diff import Diff, parse_diff_file
@@ -43,7 +46,14 @@ from deepreview.prompt import PROMPT_VERSION
 from deepreview.redact import Redactor
 from deepreview.runner import ProgressCallback, ProgressEvent, run_agents
 from deepreview.runtime import Runtime
-from deepreview.schema import AgentRun, DeclinedFinding, PullRequest, Report, ReportTarget
+from deepreview.schema import (
+    AgentRun,
+    ConsolidatedFinding,
+    DeclinedFinding,
+    PullRequest,
+    Report,
+    ReportTarget,
+)
 from deepreview.source.changes import TreeState, changed_paths, describe, tree_state
 from deepreview.source.git import (
     TargetError,
@@ -347,168 +357,262 @@ def _with_verify(config: Config, options: ReviewOptions) -> Config:
     return config.model_copy(update={"verify": verify})
 
 
-async def review_async(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
-    """Run a whole review and write its report."""
+@dataclass(frozen=True)
+class _Request:
+    """A checked request: its runtime, repository, configuration, agents and history."""
+
+    runtime: Runtime
+    redactor: Redactor
+    repo: Path
+    config: Config
+    out_dir: Path
+    selection: Selection
+    store: Store | None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What is reviewed: the resolved target, its pull request, its diff and its description."""
+
+    resolved: ResolvedTarget
+    pr_info: PullRequestInfo | None
+    diff: Diff
+    target: ReportTarget
+
+
+@dataclass(frozen=True)
+class _Reviewed:
+    """The agents' runs on the worktree and their consolidation."""
+
+    diff: Diff
+    target: ReportTarget
+    runs: list[AgentRun]
+    result: Consolidation
+    findings: list[ConsolidatedFinding]
+    notes: list[str]
+    started: float
+
+
+def _request(options: ReviewOptions) -> _Request:
+    """Stages runtime -> config -> agents chosen: everything checked before anything runs."""
     runtime = Runtime.from_environ(options.environ)
-    environ = runtime.environ
-    redactor = Redactor.from_environment(environ)
     repo = find_repo_root(options.cwd)
     config = _with_verify(options.config or load_config(repo, options.config_path), options)
     out_dir = options.output_dir or (repo / config.output_dir)
     check_output_dir(out_dir)
-    selection = select_agents(config, environ, options.agents)
+    selection = select_agents(config, runtime.environ, options.agents)
     if selection.skipped and not options.allow_missing:
         missing = "; ".join(f"{r.agent} ({r.reason})" for r in selection.skipped)
         raise RequestError(f"requested agent not available: {missing}")
     store = Store.for_repo(repo) if options.keep_history else None
+    redactor = Redactor.from_environment(runtime.environ)
+    return _Request(runtime, redactor, repo, config, out_dir, selection, store)
+
+
+async def _target(req: _Request, spec: TargetSpec, work: Path) -> _Target:
+    """Stages target -> diff: the change resolved (a pull request read from its forge) and its
+    diff parsed from the file it was written to."""
+    spec.check()
+    pr_info: PullRequestInfo | None = None
+    if spec.pr is not None:
+        from deepreview.source.pull import resolve_pr  # the forge client only for PRs
+
+        resolved, pr_info = resolve_pr(req.repo, spec.pr, req.runtime.environ, work)
+    else:
+        resolved = resolve_target(req.repo, spec, work)
+    diff_path = resolved.diff_path  # read back from there while agents run
+    diff = await in_background(lambda _: parse_diff_file(diff_path), "deepreview-parse")
+    if diff.is_empty:
+        raise EmptyDiffError("nothing to review: the diff is empty")
+    return _Target(
+        resolved, pr_info, diff, _report_target(resolved, diff, req.runtime.environ, pr_info)
+    )
+
+
+def _patched(wt: Path, resolved: ResolvedTarget, allow_unapplied: bool) -> list[str]:
+    """Stage worktree: a patch applied to the head worktree; the note when it does not apply
+    and the review goes on with the unpatched tree."""
+    if resolved.patch_path is None:
+        return []
+    problem = apply_patch(wt, resolved.patch_path)
+    if problem and not allow_unapplied:
+        raise TargetError(f"the patch does not apply to {resolved.head_sha[:12]}: {problem}")
+    if not problem:
+        return []
+    return [
+        f"The patch does not apply to {resolved.head_sha[:12]} ({problem}); "
+        "agents saw the unpatched tree."
+    ]
+
+
+async def _review_worktree(
+    req: _Request,
+    options: ReviewOptions,
+    tgt: _Target,
+    series: _Series,
+    rid: str,
+    wt: Path,
+    work: Path,
+    progress: ProgressCallback,
+) -> _Reviewed:
+    """Stages filter -> agents run -> consolidation (rounds included) -> cross-examination,
+    in the head worktree `wt`."""
+    config, resolved = req.config, tgt.resolved
+    rules = FilterRules(
+        include=(*config.include, *options.include),
+        exclude=(*config.exclude, *options.exclude),
+    )
+    diff, target = _filtered(tgt.diff, tgt.target, rules, wt, work)
+    ctx = ReviewContext(
+        repo_root=req.repo,
+        worktree=wt,
+        diff=diff,
+        target=target,
+        base_sha=resolved.base_sha,
+        run_dir=work / "agents",
+        runtime=req.runtime,
+        prior_findings=tuple(series.prior),
+        declined=tuple(series.declined),
+        untrusted_text=f"{tgt.pr_info.title}\n\n{tgt.pr_info.body}" if tgt.pr_info else "",
+        verify=config.verify,
+        trace_dir=req.repo / RUNS_DIR / rid if config.keep_traces else None,
+        since=since_last_review(req.repo, series.head_sha, resolved.head_sha),
+    )
+    cache = req.store if options.use_cache else None
+    agents = _wrap_cached(req.selection.agents, cache, req.redactor)
+    before = (tree_state(req.repo), tree_state(wt))
+    started = time.monotonic()
+    runs = await run_agents(
+        agents,
+        ctx,
+        max_concurrency=config.max_concurrency,
+        progress=progress,
+        heartbeat_s=config.heartbeat_s,
+    )
+    runs = _unique_display_names([*_priced(runs, config), *req.selection.skipped])
+    runs = [_bounded_output(run) for run in runs]
+    notes = _sandbox_notes(runs) + _change_notes(req.repo, wt, before, runs)
+    given = ConsolidationInput(
+        runs=runs,
+        diff=diff,
+        tree=DirectoryTree(wt),
+        declined=series.declined,
+        families=config.model_families,
+        counted_scopes=frozenset(config.verdict_scopes),
+        prior=series.prior,
+        since=lines_since(req.repo, series.head_sha, resolved.head_sha),
+    )
+    result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
+    examinations = await cross_examine(
+        [f for f in result.findings if f.sources],  # carried-over ones: none this round
+        runs,
+        req.selection.agents,
+        ctx,
+        config.cross_examination,
+        families=config.model_families,
+        store=cache,
+        redactor=req.redactor,
+        progress=progress,
+    )
+    if examinations:
+        given = replace(given, examinations=examinations)
+        result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
+    findings = with_applicable_fixes(result.findings, wt)
+    return _Reviewed(diff, target, runs, result, findings, notes, started)
+
+
+def _report(
+    rid: str, started: datetime, series: _Series, tgt: _Target, done: _Reviewed, notes: list[str]
+) -> Report:
+    """The report of the review (before redaction), its verdict qualified when no AI agent
+    completed a review."""
+    runs = done.runs
+    notes = [*notes, *done.notes]
+    if not any(r.kind == "ai" for r in runs):
+        notes.append(NO_AI_NOTE)
+    notes += [f"Diff: {e}" for e in done.diff.errors[:20]]
+    if tgt.pr_info is not None:
+        notes += tgt.pr_info.notes
+    result = done.result
+    report = Report(
+        id=rid,
+        created_at=started,
+        round=series.round,
+        rerun_of=series.rerun_of,
+        round_of=series.round_of,
+        target=done.target,
+        runs=runs,
+        **{**result.report_fields(), "findings": done.findings, "notes": [*notes, *result.notes]},
+        declined=series.declined,
+        unresolved_feedback=tgt.pr_info.unresolved if tgt.pr_info else [],
+        wall_clock_s=round(time.monotonic() - done.started, 1),
+    )
+    if not any(r.kind == "ai" and r.status == "ok" for r in runs):
+        verdict = report.verdict.model_copy(update={"qualifier": BUILTIN_ONLY})
+        report = report.model_copy(update={"verdict": verdict})
+    return report
+
+
+def _written(
+    req: _Request, options: ReviewOptions, report: Report, series_key: str, target_key: str
+) -> ReviewResult:
+    """Stages report written -> history: every format written at once, the review recorded
+    (its id and round settled in the same transaction), the index rewritten."""
+    paths: dict[str, Path] = {}
+
+    def write(
+        report: Report, taken: Callable[[str], bool] = lambda _: False
+    ) -> tuple[Report, Path | None]:
+        written, placed = write_new_report(report, req.out_dir, options.formats, taken)
+        paths.update(placed)
+        return written, placed.get("md") or next(iter(placed.values()), None)
+
+    earlier = _earlier_reports(req.store, req.out_dir)
+    if req.store is None:
+        report, _ = write(report)
+    else:
+        renumber = options.prior_round is None
+        report = req.store.record_new(report, series_key, target_key, write, renumber)
+    index = write_index(req.out_dir, [*earlier, report], report.target.repo)
+    if index is not None:
+        paths["index"] = index
+    return ReviewResult(report, paths)
+
+
+async def review_async(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
+    """Run a whole review and write its report, stage by stage (see the module docstring)."""
+    req = _request(options)
     started = datetime.now().astimezone()
     work = Path(tempfile.mkdtemp(prefix="deepreview-run-"))
     rid: str | None = None
 
     def safe_progress(event: ProgressEvent) -> None:
-        progress(replace(event, reason=redactor.text(event.reason)) if event.reason else event)
+        redacted = replace(event, reason=req.redactor.text(event.reason)) if event.reason else event
+        progress(redacted)
 
     try:
-        options.target.check()
-        pr_info: PullRequestInfo | None = None
-        if options.target.pr is not None:
-            from deepreview.source.pull import resolve_pr  # the forge client only for PRs
-
-            resolved, pr_info = resolve_pr(repo, options.target.pr, environ, work)
-        else:
-            resolved = resolve_target(repo, options.target, work)
-        diff_path = resolved.diff_path  # read back from there while agents run
-        diff = await in_background(lambda _: parse_diff_file(diff_path), "deepreview-parse")
-        if diff.is_empty:
-            raise EmptyDiffError("nothing to review: the diff is empty")
-        target = _report_target(resolved, diff, environ, pr_info)
-        assert diff.source is not None  # parsed from a file
-        series_key, target_key = lineage(resolved, target, diff.source.sha256, store)
+        tgt = await _target(req, options.target, work)
+        resolved = tgt.resolved
+        assert tgt.diff.source is not None  # parsed from a file
+        series_key, target_key = lineage(resolved, tgt.target, tgt.diff.source.sha256, req.store)
         if options.series is not None:
             series_key = f"named:{options.series}"
-        series = _series(store, series_key, target_key, pr_info is not None, options.prior_round)
-        since = since_last_review(repo, series.head_sha, resolved.head_sha)
+        is_pr = tgt.pr_info is not None
+        series = _series(req.store, series_key, target_key, is_pr, options.prior_round)
         rid = report_id(started, resolved.label)
-        with worktree(repo, resolved.head_sha) as wt:
-            notes: list[str] = []
-            if resolved.patch_path is not None:
-                problem = apply_patch(wt, resolved.patch_path)
-                if problem and not options.allow_unapplied:
-                    raise TargetError(
-                        f"the patch does not apply to {resolved.head_sha[:12]}: {problem}"
-                    )
-                if problem:
-                    notes.append(
-                        f"The patch does not apply to {resolved.head_sha[:12]} ({problem}); "
-                        "agents saw the unpatched tree."
-                    )
-            rules = FilterRules(
-                include=(*config.include, *options.include),
-                exclude=(*config.exclude, *options.exclude),
-            )
-            diff, target = _filtered(diff, target, rules, wt, work)
-            ctx = ReviewContext(
-                repo_root=repo,
-                worktree=wt,
-                diff=diff,
-                target=target,
-                base_sha=resolved.base_sha,
-                run_dir=work / "agents",
-                trace_dir=repo / RUNS_DIR / rid if config.keep_traces else None,
-                runtime=runtime,
-                prior_findings=tuple(series.prior),
-                declined=tuple(series.declined),
-                untrusted_text=f"{pr_info.title}\n\n{pr_info.body}" if pr_info else "",
-                since=since,
-                verify=config.verify,
-            )
-            agents = _wrap_cached(selection.agents, store if options.use_cache else None, redactor)
-            before = (tree_state(repo), tree_state(wt))
-            t0 = time.monotonic()
-            runs = await run_agents(
-                agents,
-                ctx,
-                max_concurrency=config.max_concurrency,
-                progress=safe_progress,
-                heartbeat_s=config.heartbeat_s,
-            )
-            runs = _unique_display_names([*_priced(runs, config), *selection.skipped])
-            runs = [_bounded_output(run) for run in runs]
-            notes += _sandbox_notes(runs) + _change_notes(repo, wt, before, runs)
-            given = ConsolidationInput(
-                runs=runs,
-                diff=diff,
-                tree=DirectoryTree(wt),
-                declined=series.declined,
-                families=config.model_families,
-                counted_scopes=frozenset(config.verdict_scopes),
-                prior=series.prior,
-                since=lines_since(repo, series.head_sha, resolved.head_sha),
-            )
-            result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
-            examinations = await cross_examine(
-                [f for f in result.findings if f.sources],  # carried-over ones: none this round
-                runs,
-                selection.agents,
-                ctx,
-                config.cross_examination,
-                families=config.model_families,
-                store=store if options.use_cache else None,
-                redactor=redactor,
-                progress=safe_progress,
-            )
-            if examinations:
-                given = replace(given, examinations=examinations)
-                result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
-            findings = with_applicable_fixes(result.findings, wt)
-        if not any(r.kind == "ai" for r in runs):
-            notes.append(NO_AI_NOTE)
-        notes += [f"Diff: {e}" for e in diff.errors[:20]]
-        if pr_info is not None:
-            notes += pr_info.notes
-        report = Report(
-            id=rid,
-            created_at=started,
-            round=series.round,
-            rerun_of=series.rerun_of,
-            round_of=series.round_of,
-            target=target,
-            runs=runs,
-            **{**result.report_fields(), "findings": findings, "notes": [*notes, *result.notes]},
-            declined=series.declined,
-            unresolved_feedback=pr_info.unresolved if pr_info else [],
-            wall_clock_s=round(time.monotonic() - t0, 1),
-        )
-        if not any(r.kind == "ai" and r.status == "ok" for r in runs):
-            verdict = report.verdict.model_copy(update={"qualifier": BUILTIN_ONLY})
-            report = report.model_copy(update={"verdict": verdict})
-        report = escaped_model(redactor.model(report))
-        paths: dict[str, Path] = {}
-
-        def write(
-            report: Report, taken: Callable[[str], bool] = lambda _: False
-        ) -> tuple[Report, Path | None]:
-            written, placed = write_new_report(report, out_dir, options.formats, taken)
-            paths.update(placed)
-            return written, placed.get("md") or next(iter(placed.values()), None)
-
-        earlier = _earlier_reports(store, out_dir)
-        if store is None:
-            report, _ = write(report)
-        else:
-            renumber = options.prior_round is None
-            report = store.record_new(report, series_key, target_key, write, renumber)
-        index = write_index(out_dir, [*earlier, report], report.target.repo)
-        if index is not None:
-            paths["index"] = index
-        return ReviewResult(report, paths)
+        with worktree(req.repo, resolved.head_sha) as wt:
+            notes = _patched(wt, resolved, options.allow_unapplied)
+            done = await _review_worktree(req, options, tgt, series, rid, wt, work, safe_progress)
+        report = _report(rid, started, series, tgt, done, notes)
+        report = escaped_model(req.redactor.model(report))
+        return _written(req, options, report, series_key, target_key)
     finally:
-        if rid is not None and config.keep_traces and (work / "agents").is_dir():
-            keep_traces(work / "agents", trace_folder(repo, rid), redactor)
-            prune_traces(repo, config.keep_traces)
+        if rid is not None and req.config.keep_traces and (work / "agents").is_dir():
+            keep_traces(work / "agents", trace_folder(req.repo, rid), req.redactor)
+            prune_traces(req.repo, req.config.keep_traces)
         shutil.rmtree(work, ignore_errors=True)
-        if store is not None:
-            store.close()
+        if req.store is not None:
+            req.store.close()
 
 
 def review(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
