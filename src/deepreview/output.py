@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from deepreview.escape import ERRORS
+from deepreview.ids import unique_ids
 from deepreview.render import render
 from deepreview.schema import Report
-from deepreview.store import unique_ids
 
 EXTENSIONS: dict[str, str] = {"md": ".md", "json": ".json", "html": ".html", "sarif": ".sarif"}
 

@@ -10,7 +10,6 @@ behind each.
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import tempfile
 import time
@@ -40,6 +39,7 @@ from deepreview.diff_filter import (
 from deepreview.escape import escaped_model
 from deepreview.fix_check import with_applicable_fixes
 from deepreview.forge.registry import web_links
+from deepreview.ids import report_id
 from deepreview.output import check_output_dir, reports_in, write_index, write_new_report
 from deepreview.prior import PriorRecord, PriorRound
 from deepreview.prompt import PROMPT_VERSION
@@ -71,7 +71,7 @@ from deepreview.source.resolve import (
 from deepreview.source.since import lines_since, since_last_review
 from deepreview.source.tree import DirectoryTree
 from deepreview.store import Store, number_round
-from deepreview.traces import RUNS_DIR, keep_traces, prune_traces, trace_folder
+from deepreview.traces import keep_traces, prune_traces, reserve_trace_folder
 
 if TYPE_CHECKING:
     from deepreview.forge.base import PullRequestInfo
@@ -154,17 +154,6 @@ class ReviewResult:
 
 def _noop(_: ProgressEvent) -> None:
     return None
-
-
-def slug(text: str) -> str:
-    """A file-name-safe slug of a branch or label."""
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
-    return s[:60] or "review"
-
-
-def report_id(started: datetime, label: str) -> str:
-    """`YYYYMMDD-HHMMSS-<target>`."""
-    return f"{started.strftime('%Y%m%d-%H%M%S')}-{slug(label)}"
 
 
 def _unique_display_names(runs: list[AgentRun]) -> list[AgentRun]:
@@ -450,7 +439,7 @@ async def _review_worktree(
     options: ReviewOptions,
     tgt: _Target,
     series: _Series,
-    rid: str,
+    traces: Path | None,
     wt: Path,
     work: Path,
     progress: ProgressCallback,
@@ -475,7 +464,7 @@ async def _review_worktree(
         declined=tuple(series.declined),
         untrusted_text=f"{tgt.pr_info.title}\n\n{tgt.pr_info.body}" if tgt.pr_info else "",
         verify=config.verify,
-        trace_dir=req.repo / RUNS_DIR / rid if config.keep_traces else None,
+        trace_dir=traces,
         since=since_last_review(req.repo, series.head_sha, resolved.head_sha),
     )
     cache = req.store if options.use_cache else None
@@ -553,6 +542,17 @@ def _report(
     return report
 
 
+def _taken(req: _Request) -> Callable[[str], bool]:
+    """Whether a report of this id is already stored or written."""
+
+    def taken(review_id: str) -> bool:
+        if req.store is not None and req.store.has_review(review_id):
+            return True
+        return any(req.out_dir.glob(f"{review_id}.*"))
+
+    return taken
+
+
 def _written(
     req: _Request, options: ReviewOptions, report: Report, series_key: str, target_key: str
 ) -> ReviewResult:
@@ -584,7 +584,7 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
     req = _request(options)
     started = datetime.now().astimezone()
     work = Path(tempfile.mkdtemp(prefix="deepreview-run-"))
-    rid: str | None = None
+    traces: Path | None = None
 
     def safe_progress(event: ProgressEvent) -> None:
         redacted = replace(event, reason=req.redactor.text(event.reason)) if event.reason else event
@@ -600,16 +600,22 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
         is_pr = tgt.pr_info is not None
         series = _series(req.store, series_key, target_key, is_pr, options.prior_round)
         rid = report_id(started, resolved.label)
+        if req.config.keep_traces:
+            rid, traces = reserve_trace_folder(req.repo, rid, _taken(req))
         with worktree(req.repo, resolved.head_sha) as wt:
             notes = _patched(wt, resolved, options.allow_unapplied)
-            done = await _review_worktree(req, options, tgt, series, rid, wt, work, safe_progress)
+            done = await _review_worktree(
+                req, options, tgt, series, traces, wt, work, safe_progress
+            )
         report = _report(rid, started, series, tgt, done, notes)
         report = escaped_model(req.redactor.model(report))
         return _written(req, options, report, series_key, target_key)
     finally:
-        if rid is not None and req.config.keep_traces and (work / "agents").is_dir():
-            keep_traces(work / "agents", trace_folder(req.repo, rid), req.redactor)
+        if traces is not None and (work / "agents").is_dir():
+            keep_traces(work / "agents", traces, req.redactor)
             prune_traces(req.repo, req.config.keep_traces)
+        elif traces is not None:
+            shutil.rmtree(traces, ignore_errors=True)  # nothing ran: no traces to keep
         shutil.rmtree(work, ignore_errors=True)
         if req.store is not None:
             req.store.close()

@@ -118,15 +118,6 @@ _RECORD_COLUMNS = (
 )
 
 
-def unique_ids(wanted: str) -> Iterator[str]:
-    """`wanted`, then `wanted-2`, `wanted-3`, …: candidate ids for a report."""
-    yield wanted
-    n = 2
-    while True:
-        yield f"{wanted}-{n}"
-        n += 1
-
-
 def number_round(
     earlier: Sequence[ReviewRecord], target_key: str | None
 ) -> tuple[int, int | None, ReviewRecord | None]:
@@ -247,11 +238,12 @@ class Store:
             if series is not None and renumber:
                 rnd, rerun_of, _ = number_round(self.in_series(series), target_key)
                 report = report.model_copy(update={"round": rnd, "rerun_of": rerun_of})
-            report, path = write(report, self._has_review)
+            report, path = write(report, self.has_review)
             self._insert(db, report, path, series, target_key)
         return report
 
-    def _has_review(self, review_id: str) -> bool:
+    def has_review(self, review_id: str) -> bool:
+        """Whether a review of this id is stored."""
         row = self._db.execute("SELECT 1 FROM reviews WHERE id = ?", (review_id,)).fetchone()
         return row is not None
 

@@ -9,8 +9,10 @@ ends those files are copied, redacted, into the trace folder (git-ignored, like 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+from deepreview.ids import unique_ids
 from deepreview.redact import Redactor
 
 __all__ = [
@@ -21,7 +23,7 @@ __all__ = [
     "keep_traces",
     "live_notes",
     "prune_traces",
-    "trace_folder",
+    "reserve_trace_folder",
     "trace_note",
 ]
 
@@ -38,12 +40,25 @@ def ignore_folder(folder: Path) -> None:
         ignore.write_text(_IGNORE, encoding="utf-8")
 
 
-def trace_folder(repo: Path, review_id: str) -> Path:
-    """The (new, empty) trace folder of one review."""
+def reserve_trace_folder(
+    repo: Path, review_id: str, taken: Callable[[str], bool] = lambda _: False
+) -> tuple[str, Path]:
+    """A new, empty trace folder for a review, and the id it is named by: `review_id`, else
+    that id with a suffix (`-2`, `-3`, …) when `taken` says a report has it or another review
+    holds its folder. Folders are created exclusively, so reviews started in the same second
+    get ids, and folders, of their own."""
     ignore_folder(repo / RUNS_DIR.parent)
-    folder = repo / RUNS_DIR / review_id
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    (repo / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    for candidate in unique_ids(review_id):
+        folder = repo / RUNS_DIR / candidate
+        if taken(candidate):
+            continue
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return candidate, folder
+    raise AssertionError("unreachable")  # unique_ids never ends
 
 
 #: The run folder's subfolder holding one run folder per cross-examination.

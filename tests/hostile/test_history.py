@@ -12,7 +12,7 @@ from typing import Any
 from deepreview.output import write_new_report
 from deepreview.schema import Report
 from deepreview.store import Store
-from tests.hostile.conftest import Cli
+from tests.hostile.conftest import Cli, write_answer
 from tests.repo_factory import commit
 
 PATCH = """diff --git a/notes.txt b/notes.txt
@@ -114,3 +114,35 @@ def test_a_named_series_joins_patch_reviews(cli: Cli, repo: Path, tmp_path: Path
         args = ("--agent", "scan", "--patch", str(patch), "--series", "notes")
         assert cli.review(repo, *args).returncode == 0
     assert [r["round"] for r in reports(cli)] == [1, 2]
+
+
+def test_reviews_started_in_one_second_keep_their_traces_under_their_own_ids(
+    cli: Cli, repo: Path, tmp_path: Path
+) -> None:
+    answer = write_answer(tmp_path / "answer.json", {"summary": "ok", "findings": []})
+    env = {**cli.env, "HOSTILE_REVIEW": answer}
+    procs = [
+        subprocess.Popen(
+            cli.argv("--agent", "claude", "--base", "HEAD~1"),
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    written = reports(cli)
+    assert len({r["id"] for r in written}) == 3
+    for report in written:
+        (claude,) = [r for r in report["runs"] if r["agent"] == "claude"]
+        (note,) = [n for n in claude["notes"] if n.startswith("trace: ")]
+        trace = repo / note.removeprefix("trace: ")
+        assert trace.parent.name == report["id"]
+        assert trace.is_file()
+    folders = sorted(p.name for p in (repo / ".deepreview" / "runs").iterdir() if p.is_dir())
+    assert folders == sorted(r["id"] for r in written)
