@@ -337,3 +337,21 @@ def test_fence_helpers() -> None:
     assert fences_balanced("``` not a fence ``` inline")
     assert is_self_contained("<!-- ok -->\n<pre>x</pre>")
     assert not is_self_contained("<script>\nalert(1)")
+
+
+def test_a_finding_from_a_reviewer_that_did_not_finish_says_so() -> None:
+    report = sample_report()
+    first = report.findings[0]
+    run = next(r for r in report.runs if r.display_name in first.agents)
+    stopped = run.model_copy(
+        update={"status": "timeout", "reason": "no result after 600 s", "partial": True}
+    )
+    runs = [stopped if r is run else r for r in report.runs]
+    report = report.model_copy(update={"runs": runs})
+    note = f"Partial: raised by {run.display_name} (no result after 600 s) before its review"
+    md = render_markdown(report)
+    section = md.split(f"{first.id}. **", 1)[1].split("\n---", 1)[0]
+    assert note in section
+    html = render(report, "html")
+    assert note in html
+    assert "Partial: raised by" not in render_markdown(sample_report())

@@ -203,6 +203,7 @@ def _finding(item: FindingItem) -> str:
         finding.body.strip("\n"),
         _fix(finding.fix) if finding.fix and finding.fix.strip() else "",
         _repro_link(item),
+        f"*{item.partial}*" if item.partial else "",
     ]
     return "\n\n".join(b for b in blocks if b)
 

@@ -163,12 +163,14 @@ class PriorNote:
 
 @dataclass(frozen=True)
 class FindingItem:
-    """A consolidated finding with its status against the previous round, and the anchor of
-    its entry in Reproductions when it has one."""
+    """A consolidated finding with its status against the previous round, the anchor of its
+    entry in Reproductions when it has one, and the note saying which of its reviewers stopped
+    before finishing."""
 
     finding: ConsolidatedFinding
     prior: PriorNote | None
     repro: str | None = None
+    partial: str = ""
 
 
 @dataclass(frozen=True)
@@ -552,6 +554,22 @@ def _summary(report: Report) -> SummarySection:
     )
 
 
+def partial_note(report: Report, finding: ConsolidatedFinding) -> str:
+    """`Partial: Claude Opus 4.8 raised it before its run stopped (timeout)…`, when a reviewer
+    that raised the finding did not finish its review; else empty."""
+    stopped = [
+        f"{r.display_name} ({r.reason or r.status})"
+        for r in report.runs
+        if r.partial and r.display_name in finding.agents
+    ]
+    if not stopped:
+        return ""
+    return (
+        f"Partial: raised by {', '.join(stopped)} before its review was finished; "
+        "what it had not yet read was not checked."
+    )
+
+
 def prior_note(report: Report, finding: ConsolidatedFinding) -> PriorNote | None:
     """`New in round 2`, `Still present from round 1 (was I3)`, `Carried over (Round 1 I3
     unaddressed)`, or None in a first round."""
@@ -616,7 +634,7 @@ def _findings(report: Report, severity: Severity) -> FindingsSection:
     found = [f for f in report.findings if f.severity == severity]
     anchors = {r.consolidated_id: repro_anchor(r) for r in reversed(report.reproductions)}
     items = tuple(
-        FindingItem(_bounded(f), prior_note(report, f), anchors.get(f.id))
+        FindingItem(_bounded(f), prior_note(report, f), anchors.get(f.id), partial_note(report, f))
         for f in found[:FULL_FINDINGS]
     )
     brief = tuple(found[FULL_FINDINGS : FULL_FINDINGS + LISTED_FINDINGS])
