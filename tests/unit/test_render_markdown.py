@@ -11,7 +11,7 @@ from deepreview.render.durations import compact, wall_clock
 from deepreview.render.fences import code_span, fence, fences_balanced, is_self_contained
 from deepreview.render.languages import language_for
 from deepreview.render.markdown import render_markdown
-from deepreview.schema import AgentRun, Location, PullRequest, Report
+from deepreview.schema import AgentRun, Examination, Location, PullRequest, Report
 from tests.factories import (
     HEADER_ROWS,
     OPTIONAL_SECTIONS,
@@ -355,3 +355,24 @@ def test_a_finding_from_a_reviewer_that_did_not_finish_says_so() -> None:
     html = render(report, "html")
     assert note in html
     assert "Partial: raised by" not in render_markdown(sample_report())
+
+
+def test_cross_examination_costs_count_in_the_examiners_column_and_the_totals() -> None:
+    report = sample_report()
+    claude = report.runs[0]
+    question = {
+        "claim": "x",
+        "severity": "important",
+        "sources": [{"agent": "codex", "finding_id": "I1", "severity": "important"}],
+        "examiner": claude.display_name,
+        "examiner_agent": claude.agent,
+    }
+    exams = [
+        Examination.model_validate({**question, "cost_usd": 0.16}),
+        Examination.model_validate({**question, "cost_usd": 0.5, "cached": True}),  # not spent
+    ]
+    retro = section(
+        render_markdown(report.model_copy(update={"examinations": exams})),
+        "Agent Performance Retro",
+    )
+    assert "| Cost | $3.00 (cross-examination $0.16) | — | — | — | $3.00 |" in retro

@@ -57,11 +57,20 @@ def usd(amount: float) -> str:
 
 @dataclass(frozen=True)
 class _Column:
-    """One agent's column: its retro row, its run and whether the run failed."""
+    """One agent's column: its retro row, its run, whether the run failed, and what its
+    cross-examinations of other agents' findings cost (None: none priced)."""
 
     row: RetroRow
     run: AgentRun | None
     failed: bool
+    examining_usd: float | None = None
+
+    def cost_usd(self) -> float | None:
+        """The review's cost plus the cross-examinations'; None when neither is known."""
+        own = self.run.cost_usd if self.run else None
+        if own is None and self.examining_usd is None:
+            return None
+        return (own or 0.0) + (self.examining_usd or 0.0)
 
 
 def _duration(c: _Column) -> str:
@@ -85,8 +94,12 @@ def _tokens(c: _Column) -> str:
 
 
 def _cost(c: _Column) -> str:
-    cost = c.run.cost_usd if c.run else None
-    return DASH if cost is None else usd(cost)
+    cost = c.cost_usd()
+    if cost is None:
+        return DASH
+    if c.examining_usd:
+        return f"{usd(cost)} (cross-examination {usd(c.examining_usd)})"
+    return usd(cost)
 
 
 _ROWS: tuple[tuple[str, Callable[[_Column], str]], ...] = (
@@ -127,7 +140,7 @@ def _total_tokens(cs: Sequence[_Column], _: Report) -> str:
 
 
 def _total_cost(cs: Sequence[_Column], _: Report) -> str:
-    costs = [c.run.cost_usd for c in cs if c.run is not None and c.run.cost_usd is not None]
+    costs = [cost for c in cs if (cost := c.cost_usd()) is not None]
     return usd(sum(costs)) if costs else DASH
 
 
@@ -178,10 +191,16 @@ _TOTALS: dict[str, Callable[[Sequence[_Column], Report], str]] = {
 
 
 def _columns(report: Report) -> list[_Column]:
+    examining: dict[str, float] = {}
+    for e in report.examinations:
+        if e.cost_usd is not None and not e.cached:
+            examining[e.examiner_agent] = examining.get(e.examiner_agent, 0.0) + e.cost_usd
     columns = []
     for row in report.retro:
         run = find_run(report, row.agent)
-        columns.append(_Column(row, run, run is not None and is_failed(run)))
+        failed = run is not None and is_failed(run)
+        spent = examining.get(run.agent) if run is not None else None
+        columns.append(_Column(row, run, failed, spent))
     return columns
 
 
