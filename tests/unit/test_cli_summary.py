@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from deepreview.cli.summary import TOP_FINDINGS, print_summary
-from deepreview.schema import ConsolidatedFinding, Report
+from deepreview.schema import ConsolidatedFinding, Examination, Report
 from tests.factories import empty_report, sample_report
 
 
@@ -113,3 +113,20 @@ def test_progress_lines_count_findings_in_words() -> None:
         )
     assert "scan: ok (1 finding)" in out.getvalue()
     assert "ruff: ok (2 findings)" in out.getvalue()
+
+
+def test_cross_examinations_are_counted_by_outcome() -> None:
+    question = {
+        "claim": "x",
+        "severity": "important",
+        "sources": [{"agent": "codex", "finding_id": "I1", "severity": "important"}],
+        "examiner": "Claude Opus 4.7",
+        "examiner_agent": "claude",
+    }
+    outcomes = [("refute", "ok"), ("confirm", "ok"), ("refute", "ok"), ("uncertain", "timeout")]
+    exams = [
+        Examination.model_validate({**question, "verdict": v, "status": s}) for v, s in outcomes
+    ]
+    text = summary(sample_report().model_copy(update={"examinations": exams}))
+    assert "Cross-examined 4 findings: 2 refuted (dropped), 1 confirmed, 1 timeout." in text
+    assert "Cross-examined" not in summary(sample_report())

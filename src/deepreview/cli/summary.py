@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -82,11 +83,28 @@ def builtins_only_line(report: Report) -> str | None:
     )
 
 
+#: How the summary names each verdict of an examination that ran.
+_OUTCOME = {"refute": "refuted (dropped)", "confirm": "confirmed", "uncertain": "uncertain"}
+
+
+def examinations_line(report: Report) -> str | None:
+    """`Cross-examined 3 findings: 1 refuted (dropped), 1 confirmed, 1 failed.`, when any were."""
+    exams = report.examinations
+    if not exams:
+        return None
+    outcomes = Counter(e.status if e.status != "ok" else _OUTCOME[e.verdict] for e in exams)
+    order = ("refuted (dropped)", "confirmed", "uncertain", "failed", "timeout", "skipped")
+    parts = [f"{outcomes[k]} {k}" for k in order if outcomes[k]]
+    plural = "s" if len(exams) > 1 else ""
+    return f"Cross-examined {len(exams)} finding{plural}: {', '.join(parts)}."
+
+
 def print_summary(
     report: Report, console: Console, path: Path | None, fail_on: str | None = None
 ) -> None:
-    """Verdict, counts, top findings, failed agents, whether only built-ins ran, the
-    `--fail-on` outcome and where the report was written (never wrapped)."""
+    """Verdict, counts, top findings, failed agents, the cross-examinations, whether only
+    built-ins ran, the `--fail-on` outcome and where the report was written (never
+    wrapped)."""
     head = Text(f"Deep Review {report.id}: ")
     head.append(report.verdict.label(), style=_VERDICT_STYLE[report.verdict.decision])
     if report.verdict.reason:
@@ -105,6 +123,9 @@ def print_summary(
             line.append("– " if skipped else "✗ ", style="yellow" if skipped else "red")
             line.append(f"{reviewer_name(run)} {run.status}: {failure_reason(run)}")
             console.print(line)
+    examined = examinations_line(report)
+    if examined:
+        console.print(Text(f"  {examined}"))
     only = builtins_only_line(report)
     if only:
         console.print(Text(only, style="yellow"))
