@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from deepreview.schema import ConsolidatedFinding
+from deepreview.schema import ConsolidatedFinding, Reproduction
 from deepreview.source.git import git_environment
 
 _DIFF_FENCE = re.compile(r"^(`{3,}|~{3,})\s*(?:diff|patch)\b[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
@@ -48,12 +48,20 @@ def _applies(worktree: Path, patch: str) -> bool:
 
 
 def with_applicable_fixes(
-    findings: Sequence[ConsolidatedFinding], worktree: Path
+    findings: Sequence[ConsolidatedFinding],
+    worktree: Path,
+    reproductions: Sequence[Reproduction] = (),
 ) -> list[ConsolidatedFinding]:
-    """`findings`, each whose proposed patch applies at `worktree` carrying it as `fix_patch`."""
+    """`findings`, each whose proposed patch applies at `worktree` carrying it as `fix_patch`;
+    a finding whose fix text holds none takes the patch its repro verified, when it applies."""
+    verified = {
+        r.consolidated_id: r.repro.fix_patch
+        for r in reproductions
+        if r.label == "fix verified" and r.consolidated_id and r.repro.fix_patch
+    }
     out: list[ConsolidatedFinding] = []
     for finding in findings:
-        patch = proposed_patch(finding.fix)
+        patch = proposed_patch(finding.fix) or proposed_patch(verified.get(finding.id))
         if patch is not None and len(patch) <= MAX_PATCH and _applies(worktree, patch):
             finding = finding.model_copy(update={"fix_patch": patch})
         out.append(finding)

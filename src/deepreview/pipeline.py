@@ -506,7 +506,7 @@ async def _review_worktree(
     if examinations:
         given = replace(given, examinations=examinations)
         result = await in_background(lambda _: consolidate(given), "deepreview-consolidate")
-    findings = with_applicable_fixes(result.findings, wt)
+    findings = with_applicable_fixes(result.findings, wt, result.reproductions)
     return _Reviewed(diff, target, runs, result, findings, notes, started)
 
 

@@ -51,6 +51,7 @@ def test_a_review_runs_the_repros_of_a_replayed_cli(tmp_path: Path) -> None:
     scale = found["`scale` drops the first value"]
     mean = found["`mean` floors integer averages"]
     assert (clamp["severity"], clamp["reproduction"]) == ("critical", "fix verified")
+    assert "+        return hi\n" in (clamp["fix_patch"] or "")  # the verified fix, as a patch
     assert (scale["severity"], scale["reproduction"]) == ("important", "reproduced")
     assert (mean["severity"], mean["reproduction"]) == ("suggestion", "not reproduced")
     [change] = mean["severity_changes"]
