@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tests.servers import LoopbackServer, Recorded, Reply
+from tests.servers import Recorded, Reply, ServedFake
 
 #: The reviewed change: `app.py` before and after (line 5 is the defect the review names).
 APP_BEFORE = "import subprocess\n"
@@ -110,24 +110,13 @@ def sse(events: list[tuple[str | None, dict[str, Any]]]) -> Reply:
     return Reply(200, "".join(out).encode(), content_type="text/event-stream")
 
 
-class Emulator:
-    """A loopback server (`tests.servers.LoopbackServer`) answering with `respond`."""
+class Emulator(ServedFake):
+    """A loopback server (`tests.servers.ServedFake`) answering with `answer`."""
 
     def __init__(self, script: Script, worktree: str = "") -> None:
+        super().__init__()
         self.script = script
         self.worktree = worktree
-        self._server = LoopbackServer()
-        self._server.handle(self.respond)
-
-    @property
-    def url(self) -> str:
-        """Base URL without a trailing slash."""
-        return self._server.url
-
-    @property
-    def requests(self) -> list[Recorded]:
-        """Every request received, in order."""
-        return self._server.requests
 
     def model_calls(self) -> list[Recorded]:
         """The requests that asked the model for a turn."""
@@ -137,20 +126,9 @@ class Emulator:
         """Whether `request` asks the model for a turn (overridden per vendor)."""
         raise NotImplementedError
 
-    def respond(self, request: Recorded) -> Reply:
-        """The answer to one request (overridden per vendor)."""
-        raise NotImplementedError
-
     def abs_path(self, path: str) -> str:
         """`path` inside the worktree, absolute."""
         return f"{self.worktree.rstrip('/')}/{path}"
-
-    def __enter__(self) -> Emulator:
-        self._server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.__exit__(*exc)
 
 
 # --------------------------------------------------------------------------- Anthropic Messages
@@ -167,7 +145,7 @@ class AnthropicEmulator(Emulator):
     def is_model_call(self, request: Recorded) -> bool:
         return request.method == "POST" and request.path.startswith("/v1/messages")
 
-    def respond(self, request: Recorded) -> Reply:
+    def answer(self, request: Recorded) -> Reply:
         if not self.is_model_call(request):
             return Reply(200, {})
         if self.script.error_status is not None:
@@ -298,7 +276,7 @@ class OpenAIEmulator(Emulator):
     def is_model_call(self, request: Recorded) -> bool:
         return request.method == "POST" and request.path.startswith("/v1/responses")
 
-    def respond(self, request: Recorded) -> Reply:
+    def answer(self, request: Recorded) -> Reply:
         if not self.is_model_call(request):
             return Reply(404, {"error": {"message": "not emulated"}})
         if self.script.error_status is not None:
@@ -427,7 +405,7 @@ class GeminiEmulator(Emulator):
     def is_model_call(self, request: Recorded) -> bool:
         return request.method == "POST" and ":streamGenerateContent" in request.path
 
-    def respond(self, request: Recorded) -> Reply:
+    def answer(self, request: Recorded) -> Reply:
         routed = request.method == "POST" and ":generateContent" in request.path
         if self.script.error_status == 429 and routed:
             return self._router()  # a quota runs out on the main model, not the router's
