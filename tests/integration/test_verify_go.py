@@ -1,6 +1,6 @@
 """The `verify` reviewer on a real Go module (standard library only, so nothing is fetched):
-`go test` at the head, changed-line coverage from `-coverprofile`, mutation probes read on Go's
-syntax by deepreview's own Go program."""
+`go test` at the head, changed-line coverage per test from a coverage-built test binary, mutation
+probes read on Go's syntax by deepreview's own Go program, each run against its covering tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from deepreview.verify import go_tests
 from tests.integration.test_verify import run_verify, verification
 from tests.repo_factory import commit, git, make_repo
 
@@ -76,7 +77,19 @@ func TestSorted(t *testing.T) {
 		t.Fatalf("Sorted = %v", got)
 	}
 }
+
+// TestSourceUnchanged runs no code of the package, and fails on a mutant of Double's condition.
+func TestSourceUnchanged(t *testing.T) {
+	data, err := os.ReadFile("calc.go")
+	if err != nil || !strings.Contains(string(data), "if x > 100 {") {
+		t.Fatalf("calc.go is not the head's: %v", err)
+	}
+}
 """
+FEATURE_TEST = (
+    CLAMP_TEST.replace('import "testing"', 'import (\n\t"os"\n\t"strings"\n\t"testing"\n)')
+    + ADDED_TEST
+)
 
 
 TEXT = """package text
@@ -123,35 +136,52 @@ def run_go_verify(repo: Path, tmp_path: Path, **settings: object):  # type: igno
     )
 
 
-def test_go_coverage_and_mutations_of_the_changed_lines(tmp_path: Path) -> None:
+def feature(tmp_path: Path) -> Path:
+    """The Go project with Double, Half and Sorted added to calc, and four calc tests."""
     repo = go_project(tmp_path)
     commit(
         repo,
-        {"calc/calc.go": CLAMP + ADDED, "calc/calc_test.go": CLAMP_TEST + ADDED_TEST},
+        {"calc/calc.go": CLAMP + ADDED, "calc/calc_test.go": FEATURE_TEST},
         "Double, Half and Sorted",
     )
+    return repo
+
+
+def test_go_coverage_per_test_and_mutations_of_the_changed_lines(tmp_path: Path) -> None:
+    repo = feature(tmp_path)
     report, run = run_go_verify(repo, tmp_path, budget_s=300)  # every probe, even under load
     v = verification(run)
     assert [e.label for e in v.executed] == [
         "tests at head",
+        "coverage test binary",
         "coverage of the changed lines",
         "mutation probes",
     ]
     assert v.executed[0].command == "go test ./..." and v.executed[0].exit_code == 0
-    assert "4 passed" in run.review.testing  # type: ignore[union-attr]
-    coverage_cmd = v.executed[1].command
-    assert "-coverprofile=go-cover.out" in coverage_cmd and coverage_cmd.endswith("./calc")
+    assert "5 passed" in run.review.testing  # type: ignore[union-attr]
+    assert v.executed[1].command == (
+        "go test -c -cover -covermode=count -coverpkg=./calc -o calc.test ./calc"
+    )
+    assert v.executed[1].exit_code == 0
+    assert v.executed[2].command == (
+        "calc.test -test.run=^Name$ -test.coverprofile=calc-N.out, once per top-level test (4 runs)"
+    )
+    assert (
+        "Go coverage was measured per test: 4 top-level test(s) each ran alone with its own "
+        "profile, and a mutant runs only the tests that execute its line." in v.notes
+    )
     # Added statements: Double's if, two returns; Half's return; Sorted's three statements.
     assert (v.added_lines, v.covered_lines) == (7, 5)
     assert [loc.label() for loc in v.uncovered] == ["calc/calc.go:19", "calc/calc.go:26"]
-    outcomes = {m.description: m.outcome for m in v.mutations}
-    assert outcomes == {
-        "`if x > 100` → `if !(x > 100)`": "caught",
-        "`x > 100` → `x >= 100`": "survived",
-        "`return x * 2` → `return 0`": "caught",
-        "`return out` → `return nil`": "caught",
+    # Each mutant ran only the one test that executes its line: TestSourceUnchanged, which
+    # would catch both mutants of Double's condition, did not run for them.
+    ran = {m.description: (m.outcome, m.tests) for m in v.mutations}
+    assert ran == {
+        "`if x > 100` → `if !(x > 100)`": ("caught", 1),
+        "`x > 100` → `x >= 100`": ("survived", 1),
+        "`return x * 2` → `return 0`": ("caught", 1),
+        "`return out` → `return nil`": ("caught", 1),
     }
-    assert all(m.tests == 3 for m in v.mutations)  # the changed package's three tests
     assert "1 mutant(s) did not compile and are not counted." in v.notes  # sort.Ints deleted
     assert (
         "Go coverage ran the tests of the 1 changed package(s) only; the tests of 1 other "
@@ -169,6 +199,36 @@ def test_go_coverage_and_mutations_of_the_changed_lines(tmp_path: Path) -> None:
     assert "Changed-line coverage: the tests execute 5 of the 7 added executable line(s)" in testing
     assert "Of 4 mutations of the changed lines, the suite caught 3." in testing
     assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "why"),
+    [
+        ("MAX_TESTS", 3, "it has 4 tests, more than 3"),
+        # A test binary's start-up longer than any budget: no test fits alone.
+        ("STARTUP_S", 10_000.0, "the time ran out after 0 of its 4 tests"),
+    ],
+)
+def test_a_package_over_the_cap_or_the_time_falls_back_to_all_its_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: float, why: str
+) -> None:
+    monkeypatch.setattr(go_tests, setting, value)
+    repo = feature(tmp_path)
+    _, run = run_go_verify(repo, tmp_path, budget_s=300)
+    v = verification(run)
+    assert v.executed[2].label == "coverage of the changed lines"
+    assert v.executed[2].command == "calc.test -test.v -test.coverprofile=calc.out"
+    assert v.executed[2].exit_code == 0
+    assert (
+        f"Go coverage of `./calc` is package-wide ({why}): its tests ran together, and a "
+        "mutant of a line they execute runs all of them." in v.notes
+    )
+    assert not any(n.startswith("Go coverage was measured per test") for n in v.notes)
+    assert (v.added_lines, v.covered_lines) == (7, 5)  # the same coverage, measured at once
+    # Every mutant ran the package's four tests: TestSourceUnchanged catches Double's condition.
+    ran = {m.description: (m.outcome, m.tests) for m in v.mutations}
+    assert ran["`x > 100` → `x >= 100`"] == ("caught", 4)
+    assert {t for _, t in ran.values()} == {4} and len(ran) == 4
 
 
 def test_a_go_change_that_breaks_a_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:

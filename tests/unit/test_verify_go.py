@@ -18,6 +18,7 @@ from deepreview.verify.environment import project_environment, scrubbed_environm
 from deepreview.verify.execute import Execution
 from deepreview.verify.go_coverage import (
     Block,
+    Profile,
     changed_lines,
     go_code,
     import_path,
@@ -26,6 +27,7 @@ from deepreview.verify.go_coverage import (
     read_profile,
 )
 from deepreview.verify.go_sites import GoFile, arguments, line_spec, read_go_files, read_sites
+from deepreview.verify.go_tests import STARTUP_S, expected_s, verbose_results
 from deepreview.verify.mutate import file_mutants, line_mutants
 from deepreview.verify.suite import CaseResult, did_not_build, go_selection, go_test
 from deepreview.verify.units import Unit
@@ -48,33 +50,75 @@ def test_read_profile() -> None:
     assert read_profile("mode: atomic\n") == []
 
 
+CLAMP = "example.com/m/calc.TestClamp"
+LOW = "example.com/m/calc.TestLow"
+SITE = GoFile(
+    "calc/a.go",
+    statements=((7, 2), (8, 3), (10, 2), (13, 3), (20, 1)),
+    units=(Unit("Clamp", 7, 14, True),),
+)
+
+
 def test_changed_lines_from_a_profile() -> None:
-    site = GoFile(
-        "calc/a.go",
-        statements=((7, 2), (8, 3), (10, 2), (13, 3), (20, 1)),
-        units=(Unit("Clamp", 7, 14, True),),
-    )
-    results = {
-        "example.com/m/calc.TestClamp": CaseResult("example.com/m/calc.TestClamp", "passed"),
-        "example.com/m/calc.TestClamp/low": CaseResult(
-            "example.com/m/calc.TestClamp/low", "passed"
-        ),
-    }
-    out = changed_lines(read_profile(PROFILE), "example.com/m", {"calc/a.go": site}, results)
+    profile = Profile(frozenset({CLAMP}), tuple(read_profile(PROFILE)))
+    out = changed_lines([profile], "example.com/m", {"calc/a.go": SITE})
     lines = out["calc/a.go"]
     # 7 starts inside a run block; 10 is in a block listed twice, run by one binary; 20 is in no
     # block (not counted); 8 and 13 did not run.
     assert lines.statements == {7, 8, 10, 13}
     assert lines.executed == {7, 10}
     assert lines.missing == {8, 13}
-    assert lines.tests[7] == {"example.com/m/calc.TestClamp"}  # top-level tests only
-    assert lines.units == site.units
+    assert lines.tests[7] == {CLAMP}
+    assert lines.units == SITE.units
+
+
+def test_each_line_is_covered_by_the_tests_whose_profiles_executed_it() -> None:
+    clamp = Profile(frozenset({CLAMP}), tuple(read_profile(PROFILE)))
+    low_only = PROFILE.replace("7.12,9.3 1 0", "7.12,9.3 1 4")  # runs line 8, not line 7
+    low_only = low_only.replace("6.31,7.12 1 1", "6.31,7.12 1 0")
+    low = Profile(frozenset({LOW}), tuple(read_profile(low_only)))
+    package = Profile(frozenset({CLAMP, LOW}), ())  # a profile without this file's blocks
+    lines = changed_lines([clamp, low, package], "example.com/m", {"calc/a.go": SITE})["calc/a.go"]
+    assert lines.tests == {7: {CLAMP}, 8: {LOW}, 10: {CLAMP, LOW}}
+    assert lines.missing == {13}
 
 
 def test_a_file_without_blocks_has_all_statements_not_run() -> None:
     site = GoFile("tool/t.go", statements=((3, 2), (4, 2)))
-    out = changed_lines(read_profile(PROFILE), "example.com/m", {"tool/t.go": site}, {})
+    profile = Profile(frozenset({CLAMP}), tuple(read_profile(PROFILE)))
+    out = changed_lines([profile], "example.com/m", {"tool/t.go": site})
     assert (out["tool/t.go"].statements, out["tool/t.go"].executed) == ({3, 4}, frozenset())
+
+
+VERBOSE = """=== RUN   TestClamp
+=== RUN   TestClamp/low
+--- PASS: TestClamp (0.25s)
+    --- FAIL: TestClamp/low (0.00s)
+=== RUN   TestLow
+    a_test.go:9: low
+--- FAIL: TestLow (1.50s)
+--- SKIP: TestLater (0.00s)
+FAIL
+coverage: 50.0% of statements in ./calc
+"""
+
+
+def test_top_level_results_of_a_verbose_run() -> None:
+    results = verbose_results("example.com/m/calc", VERBOSE)
+    assert {k: (r.outcome, r.duration_s) for k, r in results.items()} == {
+        CLAMP: ("passed", 0.25),
+        LOW: ("failed", 1.5),
+        "example.com/m/calc.TestLater": ("skipped", 0.0),
+    }
+
+
+def test_the_time_a_package_took_at_the_head() -> None:
+    head = {
+        i: CaseResult(i, "passed", duration_s=d)
+        for i, d in [(CLAMP, 2.0), (f"{CLAMP}/low", 1.0), (LOW, 0.5), ("example.com/m.TestX", 9.0)]
+    }
+    assert expected_s("example.com/m/calc", head) == STARTUP_S + 2.5  # top-level tests only
+    assert expected_s("example.com/m/other", head) == STARTUP_S
 
 
 def test_module_packages_and_paths(tmp_path: Path) -> None:

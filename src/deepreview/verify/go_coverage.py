@@ -1,10 +1,10 @@
-"""Changed-line coverage of Go code from `go test -coverprofile`: which added statements a
-test of their package executes.
+"""Changed-line coverage of Go code from coverage profiles (`-test.coverprofile`): which added
+statements the tests of their package execute, and which tests execute each.
 
 A profile block is `importpath/file.go:L1.C1,L2.C2 statements count`; an added statement is
-executed when a block holding its start has a count above zero (the same block listed by
-several test binaries counts once, executed by any). The profile does not say which test ran a
-block, so the tests of an executed line are all the tests the coverage run ran.
+executed when a block holding its start has a count above zero. Each profile comes with the
+tests it measured (one top-level test run alone, or all of a package's tests run together), and
+the tests of an executed line are those of every profile that executed it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path, PurePosixPath
 from deepreview.agents.scan_files import is_test_path
 from deepreview.verify.go_sites import GoFile
 from deepreview.verify.lines import FileLines
-from deepreview.verify.suite import CaseResult, go_test
 
 _MODULE = re.compile(r"^module\s+(\"?)([^\s\"]+)\1\s*$", re.MULTILINE)
 _BLOCK = re.compile(r"^(.+\.go):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$")
@@ -34,6 +33,14 @@ class Block:
     end: tuple[int, int]
     statements: int
     count: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The blocks of one coverage run and the top-level tests (`package.TestName`) it ran."""
+
+    tests: frozenset[str]
+    blocks: tuple[Block, ...]
 
 
 def module_path(root: Path) -> str | None:
@@ -107,33 +114,32 @@ def _executed(blocks: Sequence[Block], line: int, column: int) -> bool | None:
 
 
 def changed_lines(
-    blocks: Sequence[Block],
-    module: str,
-    sites: Mapping[str, GoFile],
-    results: Mapping[str, CaseResult],
+    profiles: Sequence[Profile], module: str, sites: Mapping[str, GoFile]
 ) -> dict[str, FileLines]:
     """Per changed Go file of a measured package: its added statements, each executed one
-    with the run's top-level tests (`sites`: the files the Go reader read). A file the profile
-    has no block for (no test binary built it) has all its added statements not run."""
-    by_file: dict[str, list[Block]] = {}
-    for b in blocks:
-        by_file.setdefault(b.file, []).append(b)
-    tests = frozenset(t for t in results if (parts := go_test(t)) is not None and not parts[2])
+    with the tests of the profiles that executed it (`sites`: the files the Go reader read). A
+    file no profile has a block for (no test binary built it) has all its added statements not
+    run."""
+    indexed: list[tuple[frozenset[str], dict[str, list[Block]]]] = []
+    for profile in profiles:
+        by_file: dict[str, list[Block]] = {}
+        for b in profile.blocks:
+            by_file.setdefault(b.file, []).append(b)
+        indexed.append((profile.tests, by_file))
     out: dict[str, FileLines] = {}
     for path, site in sorted(sites.items()):
-        pattern = package_patterns([path])[0]
-        package = import_path(module, pattern)
-        mine = by_file.get(f"{package}/{PurePosixPath(path).name}", [])
+        package = import_path(module, package_patterns([path])[0])
+        key = f"{package}/{PurePosixPath(path).name}"
+        mine = [(tests, by_file[key]) for tests, by_file in indexed if key in by_file]
         statements: set[int] = set()
-        executed: set[int] = set()
+        covering: dict[int, frozenset[str]] = {}
         for line, column in site.statements:
-            ran = _executed(mine, line, column) if mine else False
-            if ran is None:
+            ran = [(tests, _executed(blocks, line, column)) for tests, blocks in mine]
+            if mine and all(r is None for _, r in ran):
                 continue
             statements.add(line)
-            if ran:
-                executed.add(line)
-        out[path] = FileLines(
-            path, frozenset(statements), dict.fromkeys(executed, tests), site.units
-        )
+            tests = frozenset[str]().union(*(t for t, r in ran if r))
+            if any(r for _, r in ran):
+                covering[line] = covering.get(line, frozenset()) | tests
+        out[path] = FileLines(path, frozenset(statements), covering, site.units)
     return out

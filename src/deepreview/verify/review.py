@@ -18,14 +18,9 @@ from deepreview.verify.detect import SuiteCommand
 from deepreview.verify.environment import ProjectEnvironment, scrubbed_environment
 from deepreview.verify.execute import Confinement, Execution, execute, tail
 from deepreview.verify.go_coverage import changed_lines as go_changed_lines
-from deepreview.verify.go_coverage import (
-    go_code,
-    module_path,
-    package_patterns,
-    read_profile,
-    test_packages,
-)
+from deepreview.verify.go_coverage import go_code, module_path, package_patterns, test_packages
 from deepreview.verify.go_sites import read_go_files
+from deepreview.verify.go_tests import per_test_coverage
 from deepreview.verify.lines import (
     IMPORT_TIME,
     FileLines,
@@ -432,8 +427,9 @@ class _Verifier:
             for n in sorted(fl.missing)
         ]
 
-    async def measure_go(self) -> tuple[dict[str, FileLines], SuiteRun | None]:
-        """Coverage of the added Go statements by the tests of the changed packages."""
+    async def measure_go(self, head: SuiteRun) -> tuple[dict[str, FileLines], SuiteRun | None]:
+        """Coverage of the added Go statements by each test of the changed packages; also the
+        head run with each measured test's outcome alone (what the mutation probes plan on)."""
         module = module_path(self.head_tree)
         if module is None:
             self.notes.append("Changed-line coverage of Go skipped: go.mod names no module.")
@@ -444,27 +440,23 @@ class _Verifier:
         if not sites:
             return {}, None
         patterns = package_patterns(list(self.go_code))
-        profile = self.req.work / "go-cover.out"
-        run = await self.runner.run(
-            "coverage of the changed lines",
-            self.head_tree,
-            HEAD_COPY,
-            self.left() * HEAD_SHARE,
-            ["", *patterns],
-            coverage=profile,
+        deadline = time.monotonic() + self.left() * HEAD_SHARE
+        cov = await per_test_coverage(
+            self._tool, self.head_tree, self.req.work, module, patterns, deadline, head.results
         )
-        self.executed.append(run.execution.record)
+        self.executed += cov.executed
+        self.notes += cov.notes
         others = sorted(set(test_packages(self.head_tree)) - set(patterns))
         if others:
             self.notes.append(
                 f"Go coverage ran the tests of the {len(patterns)} changed package(s) only; the "
                 f"tests of {len(others)} other package(s) did not run for it: {_names(others)}."
             )
-        if run.execution.record.timed_out or not profile.is_file():
-            self.notes.append("The Go coverage run gave no profile: coverage not measured.")
+        if not cov.profiles:
+            self.notes.append("The Go coverage runs gave no profile: coverage not measured.")
             return {}, None
-        blocks = read_profile(profile.read_text(encoding="utf-8", errors="replace"))
-        return self.report_coverage(go_changed_lines(blocks, module, sites, run.results)), run
+        measured = go_changed_lines(cov.profiles, module, sites)
+        return self.report_coverage(measured), SuiteRun(head.execution, cov.results)
 
     def go_mutants_of(self, path: str, text: str, lines: frozenset[int]) -> list[Mutant]:
         """The Go reader's mutants of these lines of `path`."""
@@ -489,7 +481,8 @@ class _Verifier:
         return await self.probe(probes, head)
 
     async def probe(self, probes: Sequence[Probe], head: SuiteRun) -> list[Mutation]:
-        """Run the mutation probes planned from `head`'s run, within the budget."""
+        """Run the mutation probes within the budget; `head` is a run of the suite whose
+        start-up (its duration less its tests') each mutant's run is expected to take too."""
 
         async def run_probe(probe: Probe, timeout: float) -> SuiteRun | None:
             tests = go_selection(probe.tests) if self.go else probe.tests
@@ -598,10 +591,10 @@ async def verify_change(req: VerifyRequest) -> VerifyOutcome:
             probes = plan(v.head_tree, measured, measured_run, covering or selection)
             mutations = await v.probe(probes, measured_run)
     elif v.go_code and req.settings.coverage:
-        measured, go_run = await v.measure_go()
+        measured, go_run = await v.measure_go(head)
         if measured and go_run and req.settings.mutations:
             probes = plan(v.head_tree, measured, go_run, [], v.go_mutants_of)
-            mutations = await v.probe(probes, go_run)
+            mutations = await v.probe(probes, head)  # a mutant's start-up: a build, as at head
     elif not (v.pytest or v.go) and req.settings.mutations:
         mutations = await v.probe_lines(head, selection)
     return v.outcome(head, measured, mutations)

@@ -90,8 +90,6 @@ class SuiteRunner:
         if self.command.runner == "go":
             pkgs = list(selection[1:]) or argv[2:]
             flags = ["-run", selection[0]] if selection and selection[0] else []
-            if coverage is not None:
-                flags += [f"-coverprofile={coverage}", f"-coverpkg={','.join(pkgs)}"]
             if stop_early:
                 flags.append("-failfast")
             return [argv[0], "test", "-json", *flags, *pkgs]
@@ -118,8 +116,7 @@ class SuiteRunner:
         stop_early: bool = False,
     ) -> SuiteRun:
         """Run the suite (or the `selection`: pytest ids or files, `go_selection`'s pattern and
-        packages) in `tree`; `coverage` is coverage.py's configuration for pytest, the profile
-        to write for go (measuring the selected packages)."""
+        packages) in `tree`; `coverage` is coverage.py's configuration (pytest only)."""
         results = self.work / f"results-{label.replace(' ', '-')}.jsonl"
         results.unlink(missing_ok=True)
         argv = self._argv(selection, coverage, stop_early)
@@ -145,12 +142,8 @@ class SuiteRunner:
 
 
 def _go_shown(argv: Sequence[str]) -> list[str]:
-    """A `go test` command as the report prints it: without `-json`, the profile by name."""
-    return [
-        f"-coverprofile={Path(a.split('=', 1)[1]).name}" if a.startswith("-coverprofile=") else a
-        for a in argv
-        if a != "-json"
-    ]
+    """A `go test` command as the report prints it: without `-json`."""
+    return [a for a in argv if a != "-json"]
 
 
 def read_pytest_results(path: Path) -> dict[str, CaseResult]:
