@@ -328,7 +328,7 @@ def npm_project(tmp_path: Path, test_js: str, changed_add: str) -> Path:
     return repo
 
 
-@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+@pytest.mark.npm
 def test_npm_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:
     test_js = (
         'const add = require("./add");\n'
@@ -346,9 +346,10 @@ def test_npm_test_fails_at_head_and_passes_at_base(tmp_path: Path) -> None:
     assert [loc.label() for loc in finding.locations] == ["add.js:1"]
 
 
+@pytest.mark.npm
 def test_npm_mutants_delete_added_statement_lines(tmp_path: Path) -> None:
     npm = shutil.which("npm")
-    assert npm is not None, "npm is needed (CI installs it for the contract tests)"
+    assert npm is not None, "the npm tests need npm (Node.js); run them with -m npm"
     add = (
         "function add(a, b) {\n"
         "  let total = a;\n"
