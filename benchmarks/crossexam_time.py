@@ -23,35 +23,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests import repo_factory as factory  # noqa: E402
 from tests.contract.crossexam_scenario import APP_AFTER  # noqa: E402
 
 FAKES = ROOT / "tests" / "fakes"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-}
 ANSWERS = {"claude": "crossexam-confirm", "codex": "crossexam-refute"}
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **GIT_ENV}
-    )
-
-
 def make_repo(base: Path) -> Path:
-    repo = base / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text("import subprocess\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "init")
-    git(repo, "checkout", "-qb", "helpers")
-    (repo / "app.py").write_text(APP_AFTER)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "Add helpers")
+    repo = factory.make_repo(base / "repo", {"app.py": "import subprocess\n"})
+    factory.git(repo, "checkout", "-qb", "helpers")
+    factory.commit(repo, {"app.py": APP_AFTER}, "Add helpers")
     return repo
 
 
