@@ -123,7 +123,7 @@ def test_reviews_started_in_one_second_keep_their_traces_under_their_own_ids(
     env = {**cli.env, "HOSTILE_REVIEW": answer}
     procs = [
         subprocess.Popen(
-            cli.argv("--agent", "claude", "--base", "HEAD~1"),
+            cli.argv("--agent", "claude", "--base", "HEAD~1", "--no-cache"),
             cwd=repo,
             env=env,
             stdout=subprocess.PIPE,
