@@ -68,6 +68,26 @@ def test_a_markdown_report_gives_findings_round_and_declines_with_places() -> No
     ]
 
 
+def test_the_agents_own_findings_in_the_appendix_are_not_the_reports() -> None:
+    appendix = """
+## Appendix: Original Reviews
+
+### Gemini 3.1 Pro
+
+## Important Issues
+
+I2. **Agent's own second finding** — `svc/other.go:7`
+"""
+    text = REPORT.replace("## Resolution", appendix.lstrip("\n") + "\n## Resolution")
+    prior = read_prior(text)
+    assert [f.title for f in prior.findings] == [
+        "Lock held across the network call",
+        "Cache never evicts",
+        "Rename `doIt`",
+    ]
+    assert [d.title for d in prior.declined] == ["Cache never evicts", "Rename `doIt`"]
+
+
 def test_a_json_report_reads_back_exactly() -> None:
     report = sample_report()
     prior = read_prior(render_json(report))

@@ -47,6 +47,17 @@ def split_appendix(report_markdown: str) -> list[tuple[str, str]]:
     return reviews
 
 
+def without_appendix(report_markdown: str) -> str:
+    """The report with its appendix of original reviews left out (what follows it, such as a
+    Resolution section, stays): the agents' own findings there are not the report's."""
+    lines = report_markdown.replace("\r\n", "\n").split("\n")
+    start = next((i for i, ln in enumerate(lines) if _APPENDIX.match(ln)), None)
+    if start is None:
+        return report_markdown
+    end = next((i for i in range(start + 1, len(lines)) if _AFTER.match(lines[i])), len(lines))
+    return "\n".join(lines[:start] + lines[end:])
+
+
 def _is_section(name: str) -> bool:
     return not name.startswith("[") and bool(_SECTION_WORDS.search(name))
 

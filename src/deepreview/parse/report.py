@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from deepreview.consolidate.fingerprint import fingerprint
+from deepreview.parse.appendix import without_appendix
 from deepreview.prior import PriorRecord, PriorRound
 from deepreview.schema import DeclinedFinding, Report
 
@@ -86,7 +87,7 @@ def read_prior(text: str, round_: int = 1) -> PriorRound:
     say its round. Raises ReportReadError when the text is neither."""
     if text.lstrip().startswith("{"):
         return _from_json(text)
-    findings = _markdown_findings(text)
+    findings = _markdown_findings(without_appendix(text))
     if not findings and not _RESOLUTION.search(text):
         raise ReportReadError("no findings and no Resolution section: not a review report")
     m = _ROUND.search(text)
