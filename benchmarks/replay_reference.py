@@ -344,7 +344,8 @@ TITLE_MATCH = 0.3
 
 def map_members(ref: Reference, agent_findings: dict[str, list[Finding]]) -> None:
     """Fill each consolidated finding's `members`: reconciliation entries first, then a greedy
-    best-score assignment per attributed agent (each agent finding used once)."""
+    best-score assignment (each agent finding used once) that gives every attributed agent its
+    first finding in each consolidated finding before any takes a further one."""
     by_id = {f.id: f for f in ref.findings}
     used: set[tuple[str, str]] = set()
     filled: set[tuple[str, str]] = set()
@@ -376,12 +377,13 @@ def map_members(ref: Reference, agent_findings: dict[str, list[Finding]]) -> Non
         for f in agent_findings.get(v, [])
     ]
     candidates.sort(key=lambda c: -c[0])
-    for score, rid, v, fid in candidates:
-        if score < MIN_SCORE:
-            break
-        if (v, fid) in used or ((rid, v) in filled and score < SECOND_MEMBER_SCORE):
-            continue
-        by_id[rid].members.add((v, fid))
-        used.add((v, fid))
-        filled.add((rid, v))
+    for second in (False, True):  # every attributed agent's first member, then further ones
+        for score, rid, v, fid in candidates:
+            if score < (SECOND_MEMBER_SCORE if second else MIN_SCORE):
+                break
+            if (v, fid) in used or ((rid, v) in filled) != second:
+                continue
+            by_id[rid].members.add((v, fid))
+            used.add((v, fid))
+            filled.add((rid, v))
     ref.unmapped = sum(1 for r in ref.findings for v in r.agents if (r.id, v) not in filled)
