@@ -277,3 +277,31 @@ def test_a_style_nit_never_merges_into_a_behaviour_claim() -> None:
         agent("Codex", finding("I1", "Retry loop never backs off", "db.py", 12)),
     )
     assert sorted(groups(out)) == [["Claude:S1"], ["Codex:I1"]]
+
+
+def test_a_request_for_tests_never_merges_into_a_behaviour_claim() -> None:
+    body = "The label validation in ValidateUpdate reads the old object's labels."
+    out = run(
+        agent(
+            "Claude",
+            finding(
+                "I1",
+                "Missing integration test for label validation",
+                "hook.go",
+                271,
+                end=278,
+                body=body,
+            ),
+        ),
+        agent(
+            "Gemini",
+            finding(
+                "I1", "Label validation reads the old object", "hook.go", 274, end=278, body=body
+            ),
+        ),
+        agent(
+            "Codex",
+            finding("S2", "Tests do not cover the label validation path", "hook.go", 275),
+        ),
+    )
+    assert sorted(groups(out)) == [["Claude:I1", "Codex:S2"], ["Gemini:I1"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from deepreview.consolidate.fingerprint import words_fingerprint
 from deepreview.consolidate.similarity import Vector
@@ -20,13 +21,25 @@ _NIT_TITLE = re.compile(
 )
 
 
-def is_nit(category: str, title: str) -> bool:
-    """Whether a finding is a style or documentation nit: by its category, or for an untyped
-    finding by its title."""
+#: Words by which a finding says tests are missing (bounded gaps keep the match linear).
+TEST_GAP = re.compile(
+    r"\b(?:missing|no|lacks?|without)\s+(?:[\w-]+\s+){0,3}?(?:tests?|test coverage)\b"
+    r"|\buntested\b|\bnot (?:covered|exercised|pinned) by (?:any |a |the )?tests?\b"
+    r"|\btests?\s+(?:do(?:es)?\s+not|don't|doesn't|never|lacks?)\s+(?:\w+\s+){0,2}?"
+    r"(?:cover|exercise|check|assert|pin|test)\w*",
+    re.IGNORECASE,
+)
+#: What a finding is about: a style or documentation nit, missing tests, or behaviour.
+Aspect = Literal["nit", "tests", "behaviour"]
+
+
+def aspect(category: str, title: str) -> Aspect:
+    """What a finding is about. A nit by its category, or for an untyped finding by its title;
+    missing tests by its title; else behaviour."""
     cat = category.strip().lower()
-    if cat in NIT_CATEGORIES:
-        return True
-    return cat in ("issue", "") and bool(_NIT_TITLE.search(title))
+    if cat in NIT_CATEGORIES or (cat in ("issue", "") and _NIT_TITLE.search(title)):
+        return "nit"
+    return "tests" if TEST_GAP.search(title) else "behaviour"
 
 
 @dataclass(slots=True)
@@ -62,8 +75,8 @@ class Claim:
     deterministic: bool = field(init=False)
     #: The finding's own fingerprint (primary path, category, title).
     fingerprint: str = field(init=False)
-    #: Whether it is a style or documentation nit rather than a claim about behaviour.
-    nit: bool = field(init=False)
+    #: Whether it is about behaviour, or a style or documentation nit, or missing tests.
+    aspect: Aspect = field(init=False)
 
     def __post_init__(self) -> None:
         primary = self.locations[0] if self.locations else None
@@ -75,4 +88,4 @@ class Claim:
         self.words = frozenset(self.title_key.split())
         self.deterministic = self.kind in ("analyzer", "builtin")
         self.fingerprint = words_fingerprint(self.path, self.words, self.finding.category)
-        self.nit = is_nit(self.finding.category, self.finding.title)
+        self.aspect = aspect(self.finding.category, self.finding.title)

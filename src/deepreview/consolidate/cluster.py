@@ -7,7 +7,8 @@ one line — so the cost stays about linear in the number of findings.
 Two agents' findings are the same defect when their places and their words agree: the nearer
 the cited lines, the less the texts (title and body, TF-IDF weighted) need to share. Places
 alone never suffice: two models' claims merge only when they share a content word beyond the
-code they cite, and a style or documentation nit never merges into a claim about behaviour.
+code they cite, and a style or documentation nit, or a request for tests, never merges into a
+claim about behaviour.
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ def pair_score(a: Claim, b: Claim) -> float | None:
 
 def shared_claim(a: Claim, b: Claim) -> bool:
     """Whether two models' findings make one claim: they share a content word beyond the code
-    on the line, and neither is a style or documentation nit about what the other calls a
-    behaviour problem."""
-    return a.nit == b.nit and not a.claim_words.isdisjoint(b.claim_words)
+    on the line, and are about the same aspect (a style or documentation nit, or missing
+    tests, is not the behaviour problem on the same lines)."""
+    return a.aspect == b.aspect and not a.claim_words.isdisjoint(b.claim_words)
 
 
 def _same_analyzer_hit(a: Claim, b: Claim) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from deepreview.consolidate.claim import Claim
+from deepreview.consolidate.claim import TEST_GAP, Claim
 from deepreview.diff import FileDiff
 from deepreview.parse.locations import find_locations
 from deepreview.schema import Location
@@ -33,8 +33,7 @@ _TIED = re.compile(
     r"(?:change|pr|pull request|patch|commit|diff)\b"
     r"|\b(?:now|newly)\s+(?:reachable|exposed|triggered|called|hit|possible|broken)\b"
     r"|\bregression\b|\bmakes?\s+(?:it|this|the \w+)\s+worse\b|\bexacerbat\w*"
-    r"|\b(?:missing|no|lacks?|without)\s+(?:\w+\s+){0,2}?(?:tests?|test coverage)\b"
-    r"|\buntested\b|\bnot (?:covered|exercised) by (?:any |a )?tests?\b",
+    f"|{TEST_GAP.pattern}",
     re.IGNORECASE,
 )
 
