@@ -301,7 +301,7 @@ def test_a_request_for_tests_never_merges_into_a_behaviour_claim() -> None:
         ),
         agent(
             "Codex",
-            finding("S2", "Tests do not cover the label validation path", "hook.go", 275),
+            finding("S2", "Update tests lack label assertions", "hook.go", 275),
         ),
     )
     assert sorted(groups(out)) == [["Claude:I1", "Codex:S2"], ["Gemini:I1"]]

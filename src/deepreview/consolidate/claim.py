@@ -25,7 +25,8 @@ _NIT_TITLE = re.compile(
 TEST_GAP = re.compile(
     r"\b(?:missing|no|lacks?|without)\s+(?:[\w-]+\s+){0,3}?(?:tests?|test coverage)\b"
     r"|\buntested\b|\bnot (?:covered|exercised|pinned) by (?:any |a |the )?tests?\b"
-    r"|\btests?\s+(?:do(?:es)?\s+not|don't|doesn't|never|lacks?)\s+(?:\w+\s+){0,2}?"
+    r"|\btests?\s+(?:lacks?|miss(?:es)?)\b"
+    r"|\btests?\s+(?:do(?:es)?\s+not|don't|doesn't|never)\s+(?:\w+\s+){0,2}?"
     r"(?:cover|exercise|check|assert|pin|test)\w*",
     re.IGNORECASE,
 )
