@@ -305,3 +305,31 @@ def test_a_request_for_tests_never_merges_into_a_behaviour_claim() -> None:
         ),
     )
     assert sorted(groups(out)) == [["Claude:I1", "Codex:S2"], ["Gemini:I1"]]
+
+
+def test_words_any_review_uses_are_not_a_shared_claim() -> None:
+    out = run(
+        agent(
+            "Claude",
+            finding(
+                "S1",
+                "Parsing duplicated",
+                "app.go",
+                43,
+                end=75,
+                body="Both only, even before, instead.",
+            ),
+        ),
+        agent(
+            "Gemini",
+            finding(
+                "C1",
+                "Nil map panics",
+                "app.go",
+                48,
+                end=55,
+                body="Both only, even before, instead.",
+            ),
+        ),
+    )
+    assert sorted(groups(out)) == [["Claude:S1"], ["Gemini:C1"]]

@@ -43,7 +43,9 @@ def content_words(text: str) -> list[str]:
 _GENERIC = frozenset(
     _WORD.findall(
         "issue problem function method code line lines file call calls value values return "
-        "could would might also when then than there here used using uses case check change"
+        "could would might also when then than there here used using uses case check change "
+        "both only even still just every other same more less like need make after before "
+        "instead while until"
     )
 )
 
