@@ -153,12 +153,18 @@ def test_refuted_claim_is_dropped_with_its_evidence() -> None:
 
 
 def test_confirmed_lone_critical_keeps_its_level() -> None:
-    runs = (agent(CLAUDE), agent(CODEX, division()))  # type: ignore[arg-type]
+    mini = agent("Codex Mini", division("I1", "important"))  # type: ignore[arg-type]
+    runs = (agent(CLAUDE), agent(CODEX, division()), mini)  # type: ignore[arg-type]
     [alone] = consolidated(*runs).findings
     assert alone.severity == "important"  # rule 3: a critical needs a second vendor
     confirmed = consolidated(*runs, examinations=(exam("confirm", CODEX, "C1", CLAUDE),))
     [kept] = confirmed.findings
     assert (kept.id, kept.severity) == ("C1", "critical")
+    [change] = kept.severity_changes  # the other model of the same vendor is raised
+    assert (change.agent, change.to_severity) == ("Codex Mini", "critical")
+    assert (
+        change.reason == f"{CODEX} C1 supports critical, confirmed by {CLAUDE} on cross-examination"
+    )
     assert confirmed.verdict.decision == "Rework"
     assert [e.finding_id for e in confirmed.examinations] == ["C1"]
 

@@ -267,16 +267,32 @@ def _finding(fid: str, severity: str, title: str, line: int) -> Finding:
 
 def test_a_reproduced_lone_critical_is_its_own_second_opinion() -> None:
     crit = _finding("C1", "critical", "Overflow in the buffer copy", 5)
-    alone = consolidate(ConsolidationInput(runs=[_claude(crit), _other()]))
+    sonnet = _claude(_finding("I1", "important", "Overflow in the buffer copy", 5))
+    sonnet = sonnet.model_copy(update={"agent": "claude-sonnet", "display_name": "Sonnet"})
+    alone = consolidate(ConsolidationInput(runs=[_claude(crit), sonnet, _other()]))
     assert [f.severity for f in alone.findings] == ["important"]
     for label in ("reproduced", "fix verified"):
-        out = consolidate(
-            ConsolidationInput(runs=[_claude(crit), _other(), _verify(("C1", label))])
-        )
+        runs = [_claude(crit), sonnet, _other(), _verify(("C1", label))]
+        out = consolidate(ConsolidationInput(runs=runs))
         [f] = out.findings
-        assert (f.severity, f.reproduction, f.severity_changes) == ("critical", label, [])
+        assert (f.severity, f.reproduction) == ("critical", label)
+        [change] = f.severity_changes  # the other model of the same vendor is raised
+        assert (change.agent, change.to_severity) == ("Sonnet", "critical")
+        assert change.reason == (
+            f"{CLAUDE} C1 supports critical, and its repro is {label}: a second opinion"
+        )
         [entry] = [e for e in out.reconciliation if e.agent == CLAUDE]
         assert f"repro {label}: because {label}" in entry.note
+
+
+def test_a_reproduced_hedged_important_is_not_a_lone_vendors() -> None:
+    imp = _finding("I1", "important", "Division by zero", 9).model_copy(
+        update={"body": "A latent crash."}
+    )
+    alone = consolidate(ConsolidationInput(runs=[_claude(imp), _other()]))
+    assert alone.findings[0].severity == "suggestion"  # rule 5
+    runs = [_claude(imp), _other(), _verify(("I1", "reproduced"))]
+    assert consolidate(ConsolidationInput(runs=runs)).findings[0].severity == "important"
 
 
 def test_a_claim_whose_repro_passes_at_the_head_is_one_step_lower() -> None:

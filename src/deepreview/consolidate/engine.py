@@ -27,7 +27,7 @@ from deepreview.consolidate.preexisting import BaseCode, pre_existing_reason
 from deepreview.consolidate.reproductions import Key, note, placed, repros_by_claim, strongest
 from deepreview.consolidate.retro import build_retro, contributes
 from deepreview.consolidate.rounds import match_rounds
-from deepreview.consolidate.severity import RANK, decide
+from deepreview.consolidate.severity import RANK, Confirmation, decide
 from deepreview.consolidate.similarity import claim_words, squash, symbols, text_key, weigh
 from deepreview.consolidate.summary import build_summary
 from deepreview.consolidate.tree import SourceTree
@@ -191,8 +191,10 @@ def _consolidate(inp: ConsolidationInput) -> Consolidation:
                     c.order, c.agent, c.finding, "false-positive", [*c.notes, refuted(exam)]
                 )
             continue
-        confirmed = exam is not None and exam.status == "ok" and exam.verdict == "confirm"
-        draft = _draft(members, vendors, [exam.examiner] if exam and confirmed else [])
+        by = []
+        if exam is not None and exam.status == "ok" and exam.verdict == "confirm":
+            by = [Confirmation(exam.examiner, families.get(exam.examiner, exam.examiner))]
+        draft = _draft(members, vendors, by)
         draft.placement = scope.place(draft.locations)
         draft.pre_existing = pre_existing_reason(
             draft.placement, draft.locations, members, base, inp.counted_scopes
@@ -338,11 +340,13 @@ def _ground(
     return claims
 
 
-def _draft(members: list[Claim], vendors: int, confirmed_by: Sequence[str] = ()) -> _Draft:
+def _draft(
+    members: list[Claim], vendors: int, confirmations: Sequence[Confirmation] = ()
+) -> _Draft:
     """Severity, locations and fingerprint of one cluster (`vendors`: how many reviewed;
-    `confirmed_by`: the agents of other vendors that confirmed it on cross-examination)."""
+    `confirmations`: the agents of other vendors that confirmed it on cross-examination)."""
     best = max(members, key=_completeness)
-    severity, changes = decide(members, vendors, confirmed_by)
+    severity, changes = decide(members, vendors, confirmations)
     locations = _merged_locations([best, *members])
     path = locations[0].path if locations else None
     if path == best.path:

@@ -14,19 +14,21 @@ Rules, applied to the claims that survived grounding:
 5. A lone vendor's hedged important: an important raised by one vendor only whose own text
    hedges it (a light touch, comment-only, no fix needed, latent, theoretical, cosmetic,
    documentation only) is a suggestion.
-6. Cross-examination: another vendor's confirmation of a finding raised by one vendor only is
-   that vendor's opinion at the raised level, so rules 3 and 5 no longer apply to it.
-7. Reproduced: a claim whose repro fails at the head and passes at the merge base or with its
-   fix (*reproduced*, *fix verified*) counts as a second vendor's opinion at its own level.
-8. Not reproduced: a claim whose repro passes at the head counts one step lower.
+6. Second opinions: a claim whose repro fails at the head and passes at the merge base or with
+   its fix (*reproduced*, *fix verified*), or that an agent of another vendor confirms on
+   cross-examination, counts once more, as another vendor's opinion at its own level.
+7. Not reproduced: a claim whose repro passes at the head counts one step lower.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from deepreview.consolidate.claim import Claim
+from deepreview.consolidate.reproductions import REPRODUCED
 from deepreview.schema import SEVERITIES, Severity, SeverityChange
 
 RANK: dict[Severity, int] = {s: n for n, s in enumerate(SEVERITIES)}
@@ -67,53 +69,80 @@ def _level(c: Claim) -> Severity:
     return lower(c.finding.severity) if refuted else c.finding.severity
 
 
+class Confirmation(NamedTuple):
+    """An agent of another vendor that confirmed the finding on cross-examination."""
+
+    examiner: str
+    family: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Opinion:
+    """A vendor's opinion: the claim whose level it argues for, and for a second opinion
+    (rule 6) what makes it one, as the reason says it."""
+
+    family: str
+    claim: Claim
+    second: str = ""
+
+    @property
+    def level(self) -> Severity:
+        return _level(self.claim)
+
+
+def _opinions(members: Sequence[Claim], confirmations: Sequence[Confirmation]) -> list[_Opinion]:
+    """Every member's own opinion, then the second opinions of rule 6: each reproduced repro
+    at its claim's level, each confirmation at the level of the most severe member."""
+    out = [_Opinion(c.family, c) for c in members]
+    for c in members:
+        if c.repro is not None and c.repro.label in REPRODUCED:
+            why = f", and its repro is {c.repro.label}: a second opinion"
+            out.append(_Opinion(f"{c.family} (repro)", c, why))
+    raised = min(members, key=lambda c: (RANK[_level(c)], c.order))
+    for by in confirmations:
+        why = f", confirmed by {by.examiner} on cross-examination"
+        out.append(_Opinion(by.family, raised, why))
+    return out
+
+
 def decide(
-    members: Sequence[Claim], vendors: int = 1, confirmed_by: Sequence[str] = ()
+    members: Sequence[Claim], vendors: int = 1, confirmations: Sequence[Confirmation] = ()
 ) -> tuple[Severity, list[SeverityChange]]:
     """The severity of a cluster by the module's rules, and a SeverityChange (with its reason)
     for every member whose own severity differs. `vendors`: how many vendors reviewed the
-    change (rule 3 needs more than one); `confirmed_by`: the agents of other vendors that
+    change (rule 3 needs more than one); `confirmations`: the agents of other vendors that
     confirmed it on cross-examination (rule 6)."""
-    opinions: dict[str, Claim] = {}
-    for c in members:
-        reproduced = c.repro is not None and c.repro.label in ("reproduced", "fix verified")
-        for family in (c.family, *((f"{c.family} (repro)",) if reproduced else ())):
-            held = opinions.get(family)
-            if held is None or RANK[_level(c)] < RANK[_level(held)]:
-                opinions[family] = c
-    ranked = sorted(opinions.items(), key=lambda kv: (RANK[_level(kv[1])], kv[1].order, kv[0]))
-    first = ranked[0][1]
-    family, decisive = ranked[1] if len(ranked) > 1 else ranked[0]
-    result = _level(decisive)
-    why = f"{decisive.agent} {decisive.finding.id} supports {result}"
-    if result != decisive.finding.severity:
+    opinions: dict[str, _Opinion] = {}
+    for o in _opinions(members, confirmations):
+        held = opinions.get(o.family)
+        if held is None or RANK[o.level] < RANK[held.level]:
+            opinions[o.family] = o
+    ranked = sorted(
+        opinions.values(), key=lambda o: (RANK[o.level], o.claim.order, bool(o.second), o.family)
+    )
+    first = ranked[0]
+    decisive = ranked[1] if len(ranked) > 1 else first
+    result = decisive.level
+    claim = decisive.claim
+    why = f"{claim.agent} {claim.finding.id} supports {result}"
+    if result != claim.finding.severity:
         why = (
-            f"the repro of {decisive.agent} {decisive.finding.id} passes at the head, so it "
+            f"the repro of {claim.agent} {claim.finding.id} passes at the head, so it "
             f"counts one step lower: {result}"
         )
-    elif family != decisive.family and decisive.repro is not None:
-        why += f", and its repro is {decisive.repro.label}: a second opinion"
-    if len(ranked) > 1 and _level(first) != result:
-        why = f"only {first.agent} rated it {_level(first)}; " + why
-    confirmed = len(ranked) == 1 and bool(confirmed_by)
-    if confirmed:
-        why += f", confirmed by {', '.join(confirmed_by)} on cross-examination"
-    if (
-        result == "critical"
-        and len(ranked) == 1
-        and not confirmed
-        and vendors > 1
-        and not any(c.deterministic for c in members)
-    ):
+    why += decisive.second
+    if first.level != result:
+        why = f"only {first.claim.agent} rated it {first.level}; " + why
+    lone = len(ranked) == 1 and not any(c.deterministic for c in members)
+    if result == "critical" and lone and vendors > 1:
         result = "important"
-        why = f"only {decisive.agent} rated it critical; a critical needs a second vendor"
+        why = f"only {claim.agent} rated it critical; a critical needs a second vendor"
     before_hedges = result
     hedges = [hedge(f"{c.finding.title}\n{c.finding.body}") for c in members]
     if all(hedges) and result != "suggestion":
         result = lower(result)
         why = f"its supporting agents call it {hedges[0]}"
     soft = [hedge(f"{c.finding.title}\n{c.finding.body}", _SOFT) for c in members]
-    lone = len(ranked) == 1 and not confirmed and not any(c.deterministic for c in members)
     if lone and result == before_hedges == "important" and any(soft):
         result = "suggestion"
         word = next(s for s in soft if s)
