@@ -18,13 +18,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import repo_factory as factory  # noqa: E402
+
 FAKES = ROOT / "tests" / "fakes"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-}
 REVIEW = {
     "summary": "ok",
     "findings": [
@@ -39,23 +37,10 @@ REVIEW = {
 }
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, env={**os.environ, **GIT_ENV}
-    )
-
-
 def make_repo(base: Path) -> Path:
-    repo = base / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("# bench\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "init")
-    git(repo, "checkout", "-qb", "feature")
-    (repo / "app.py").write_text("def mean(xs):\n    return sum(xs) / len(xs)\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "Add mean")
+    repo = factory.make_repo(base / "repo", {"README.md": "# bench\n"})
+    factory.git(repo, "checkout", "-qb", "feature")
+    factory.commit(repo, {"app.py": "def mean(xs):\n    return sum(xs) / len(xs)\n"}, "Add mean")
     return repo
 
 
