@@ -333,3 +333,22 @@ def test_words_any_review_uses_are_not_a_shared_claim() -> None:
         ),
     )
     assert sorted(groups(out)) == [["Claude:S1"], ["Gemini:C1"]]
+
+
+def test_one_bridging_finding_does_not_chain_two_defects() -> None:
+    out = run(
+        agent("Claude", finding("I1", "Cache entries never expire", "cache.go", 10)),
+        agent(
+            "Codex",
+            finding(
+                "I2",
+                "Cache entries never expire, and the eviction lock is held across I/O",
+                "cache.go",
+                10,
+                end=14,
+            ),
+        ),
+        agent("Gemini", finding("I3", "Eviction lock held across I/O", "cache.go", 14)),
+    )
+    [pair] = [g for g in groups(out) if len(g) > 1]
+    assert "Codex:I2" in pair and len(out.findings) == 2

@@ -8,7 +8,9 @@ Two agents' findings are the same defect when their places and their words agree
 the cited lines, the less the texts (title and body, TF-IDF weighted) need to share. Places
 alone never suffice: two models' claims merge only when they share a content word beyond the
 code they cite, and a style or documentation nit, or a request for tests, never merges into a
-claim about behaviour.
+claim about behaviour. Groups grow by their best links first, and a group takes a finding (or
+another group) only when most pairs of different agents' findings across them link, so that no
+chain of partial overlaps joins distinct defects.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ MIN_SHARED_EXCERPT = 12
 def cluster(claims: Sequence[Claim]) -> list[list[Claim]]:
     """Group claims that describe the same defect, best-supported merges first.
 
-    Two findings of one agent end up together only when they are near duplicates of each other.
-    Groups come out ordered by their first claim, members in input order.
+    Two findings of one agent end up together only when they are near duplicates of each other,
+    and two groups join only when most of their findings link (see `_linked`). Groups come out
+    ordered by their first claim, members in input order.
     """
     scored = [
         (-score, i, j)
@@ -60,6 +63,8 @@ def cluster(claims: Sequence[Claim]) -> list[list[Claim]]:
     for _, i, j in scored:
         ri, rj = find(i), find(j)
         if ri == rj or _conflict(claims, members[ri], members[rj]):
+            continue
+        if not _linked(claims, members[ri], members[rj]):
             continue
         if ri > rj:
             ri, rj = rj, ri
@@ -162,6 +167,15 @@ def _conflict(claims: Sequence[Claim], left: list[int], right: list[int]) -> boo
             if pair_score(claims[i], claims[j]) is None:
                 return True
     return False
+
+
+def _linked(claims: Sequence[Claim], left: list[int], right: list[int]) -> bool:
+    """Whether two groups link as wholes: more than half of their pairs of different agents'
+    findings are the same defect by `pair_score` (one bridging finding does not chain two
+    defects together)."""
+    cross = [(i, j) for i in left for j in right if claims[i].agent != claims[j].agent]
+    hits = sum(1 for i, j in cross if pair_score(claims[i], claims[j]) is not None)
+    return not cross or 2 * hits > len(cross)
 
 
 def _candidates(claims: Sequence[Claim]) -> Iterator[tuple[int, int]]:
