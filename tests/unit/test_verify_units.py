@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from deepreview.agents.scan_files import is_test_path
-from deepreview.verify.detect import detect_suite_command
+from deepreview.verify.detect import (
+    Suite,
+    SuiteCommand,
+    detect_suite_command,
+    detect_suites,
+    go_modules,
+)
 from deepreview.verify.environment import project_environment, scrubbed_environment
 from deepreview.verify.mutate import python_mutants, spread
 from deepreview.verify.suite import go_selection, read_go_results, read_pytest_results
@@ -60,6 +66,72 @@ def test_configured_command_wins(tmp_path: Path) -> None:
     tree(tmp_path, {"go.mod": "module x\n"})
     found = detect_suite_command(tmp_path, ["make", "check"])
     assert found is not None and (found.runner, found.text()) == ("custom", "make check")
+
+
+MODULES = {
+    "go.mod": "module example.com/root\n",
+    "services/api/go.mod": "module example.com/api\n",
+    "services/api/testdata/m/go.mod": "module example.com/m\n",
+    "tools/go.mod": "module example.com/tools\n",
+}
+
+
+def test_the_nearest_go_mod_above_each_changed_go_file_is_its_module(tmp_path: Path) -> None:
+    tree(tmp_path, MODULES)
+    changed = [
+        "services/api/x/y/z.go",
+        "services/api/main.go",
+        "services/web.go",  # no go.mod in services/: the root's
+        "services/api/vendor/v/v.go",
+        "services/api/testdata/m/t.go",
+        "scripts/_draft/q.go",
+        "tools/README.md",
+    ]
+    assert go_modules(tmp_path, changed) == [".", "services/api"]
+    assert go_modules(tmp_path, changed[3:]) == []
+    (tmp_path / "go.mod").unlink()
+    assert go_modules(tmp_path, ["services/web.go", "services/api/main.go"]) == ["services/api"]
+
+
+def test_suites_are_the_roots_then_each_changed_go_module_below_it(tmp_path: Path) -> None:
+    tree(tmp_path, MODULES)
+    changed = ["a.go", "services/api/main.go"]
+    suites = detect_suites(tmp_path, changed)
+    assert [(s.command.text(), s.folder) for s in suites] == [
+        ("go test ./...", "."),
+        ("go test ./...", "services/api"),
+    ]
+    assert [s.text() for s in suites] == ["go test ./...", "cd services/api && go test ./..."]
+    assert [s.name() for s in suites] == ["Go module at the root", "Go module `services/api`"]
+    # The root's suite is the root's tests, even with no Go file changed there.
+    assert [s.folder for s in detect_suites(tmp_path, ["README.md"])] == ["."]
+    # A Python root beside the Go modules: the root's suite is pytest (the root module's Go is
+    # not measured then), the nested module is.
+    tree(tmp_path, {"pytest.ini": "[pytest]\n"})
+    suites = detect_suites(tmp_path, changed)
+    assert [(s.command.runner, s.folder) for s in suites] == [
+        ("pytest", "."),
+        ("go", "services/api"),
+    ]
+    assert suites[0].name() == "Root suite `python -m pytest`"
+    configured = detect_suites(tmp_path, changed, ["make", "check"])
+    assert [(s.command.runner, s.folder) for s in configured] == [
+        ("custom", "."),
+        ("go", "services/api"),
+    ]
+    (tmp_path / "pytest.ini").unlink()
+    (tmp_path / "go.mod").unlink()
+    assert [s.folder for s in detect_suites(tmp_path, changed)] == ["services/api"]
+    assert detect_suites(tmp_path, ["a.go", "notes.txt"]) == []
+
+
+def test_a_suite_maps_paths_between_its_folder_and_the_repository() -> None:
+    api = Suite(SuiteCommand("go", ("go", "test", "./..."), "go.mod"), "services/api")
+    assert api.holds("services/api/x.go") and not api.holds("services/apix/x.go")
+    assert api.inside("services/api/x/y.go") == "x/y.go"
+    assert api.outside("x/y.go") == "services/api/x/y.go"
+    root = Suite(api.command)
+    assert root.holds("x.go") and root.inside("x.go") == root.outside("x.go") == "x.go"
 
 
 def fake_venv(path: Path) -> Path:

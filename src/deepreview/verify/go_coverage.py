@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from deepreview.agents.scan_files import is_test_path
+from deepreview.verify.detect import go_ignored
 from deepreview.verify.go_sites import GoFile
 from deepreview.verify.lines import FileLines
 
 _MODULE = re.compile(r"^module\s+(\"?)([^\s\"]+)\1\s*$", re.MULTILINE)
 _BLOCK = re.compile(r"^(.+\.go):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$")
-#: Folders the go tool leaves out of `./...`.
-_IGNORED = ("vendor", "testdata")
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,10 @@ def module_path(root: Path) -> str | None:
 
 
 def in_module(root: Path, path: str) -> bool:
-    """Whether `path` (repository-relative) belongs to the root module's packages: not under
-    vendor/ or testdata/, a folder starting with `.` or `_`, or a nested module."""
+    """Whether `path` (relative to `root`) belongs to the packages of the module at `root`: not
+    under vendor/ or testdata/, a folder starting with `.` or `_`, or a nested module."""
     parts = PurePosixPath(path).parts[:-1]
-    if any(p in _IGNORED or p.startswith((".", "_")) for p in parts):
+    if go_ignored(parts):
         return False
     return not any(
         (root.joinpath(*parts[:i]) / "go.mod").is_file() for i in range(1, len(parts) + 1)
@@ -65,7 +64,7 @@ def in_module(root: Path, path: str) -> bool:
 
 
 def go_code(root: Path, added: Mapping[str, frozenset[int]]) -> dict[str, frozenset[int]]:
-    """The added lines of the root module's non-test Go files."""
+    """The added lines of the non-test Go files of the module at `root` (paths relative to it)."""
     return {
         p: lines
         for p, lines in added.items()
@@ -74,7 +73,7 @@ def go_code(root: Path, added: Mapping[str, frozenset[int]]) -> dict[str, frozen
 
 
 def test_packages(root: Path) -> list[str]:
-    """The `go test` patterns of the root module's packages that have test files."""
+    """The `go test` patterns of the packages of the module at `root` that have test files."""
     found = [p.relative_to(root).as_posix() for p in root.rglob("*_test.go") if p.is_file()]
     return package_patterns([p for p in found if in_module(root, p)])
 
