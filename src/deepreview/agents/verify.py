@@ -1,7 +1,8 @@
 """The built-in `verify` reviewer: runs the change's own tests, sandboxed, and measures them.
 
-It runs the suite at the head in a scratch copy (and the failing tests at the merge base),
-the changed lines' coverage and mutation probes; side by side, the repros the AI agents attach
+It runs each suite (the root's, and each changed Go module's below the root) at the head in a
+scratch copy (and the failing tests at the merge base), the changed lines' coverage and mutation
+probes; side by side, the repros the AI agents attach
 to their claims, as each agent finishes (`deepreview.verify.repro`). Its result depends on the
 other agents' answers, so it is never taken from the cache.
 """
@@ -21,7 +22,7 @@ from deepreview.agents.base import AgentBase, AgentKind
 from deepreview.context import ReviewContext
 from deepreview.redact import Redactor
 from deepreview.schema import AgentReview, AgentRun, Reproduction, RunStatus, Verification
-from deepreview.verify.detect import detect_suite_command
+from deepreview.verify.detect import detect_suites
 from deepreview.verify.environment import (
     ProjectEnvironment,
     project_environment,
@@ -87,8 +88,8 @@ class VerifyAgent(AgentBase):
         settings = ctx.verify
         if ctx.target.kind == "pr" and not settings.pull_requests:
             return self._run(started, "skipped", PR_OFF, t0)
-        command = detect_suite_command(ctx.worktree, settings.command)
-        if command is None and not settings.repros:
+        suites = detect_suites(ctx.worktree, ctx.diff.paths, settings.command)
+        if not suites and not settings.repros:
             return self._run(started, "skipped", NO_COMMAND, t0)
         try:
             project = project_environment(ctx.repo_root, ctx.env, settings.environment)
@@ -97,7 +98,7 @@ class VerifyAgent(AgentBase):
         work = ctx.run_dir / "verify"
         work.mkdir(parents=True, exist_ok=True)
         suite = None
-        if command is not None:
+        if suites:
             suite = verify_change(
                 VerifyRequest(
                     repo=ctx.repo_root,
@@ -106,7 +107,7 @@ class VerifyAgent(AgentBase):
                     base_sha=ctx.base_sha,
                     work=work,
                     environ=ctx.env,
-                    command=command,
+                    suites=suites,
                     project=project,
                     settings=settings,
                     budget_s=settings.budget_s or DEFAULT_BUDGET_S,

@@ -1,5 +1,6 @@
-"""The whole verification of one change: tests at the head (and at the merge base when some
-fail), changed-line coverage, mutation probes; findings and the Testing Assessment's facts."""
+"""The whole verification of one change, suite by suite (the root's, each changed Go module's
+in its folder): tests at the head (and at the merge base when some fail), changed-line coverage,
+mutation probes; findings and the Testing Assessment's facts."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import asyncio
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
 from deepreview.agents.scan_files import is_test_path
 from deepreview.config import VerifyConfig
 from deepreview.diff import Diff
 from deepreview.schema import ExecutedCommand, Finding, Location, Mutation, RubricRow, Verification
-from deepreview.verify.detect import SuiteCommand
+from deepreview.verify.detect import Suite
 from deepreview.verify.environment import ProjectEnvironment, scrubbed_environment
 from deepreview.verify.execute import Confinement, Execution, execute, tail
 from deepreview.verify.go_coverage import changed_lines as go_changed_lines
@@ -47,6 +48,8 @@ MAX_MUTANT_FINDINGS = 10
 #: Failing tests quoted in a finding.
 MAX_QUOTED = 5
 HEAD_COPY = "scratch copy of the head"
+#: A suite after the first runs only with at least this many seconds of the budget left.
+TURN_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class VerifyRequest:
     base_sha: str | None
     work: Path
     environ: Mapping[str, str]
-    command: SuiteCommand
+    suites: Sequence[Suite]
     project: ProjectEnvironment
     settings: VerifyConfig
     budget_s: float
@@ -233,6 +236,15 @@ def _uncovered_findings(measured: Mapping[str, FileLines]) -> list[Finding]:
     return out
 
 
+def _uncovered(measured: Mapping[str, FileLines]) -> list[Location]:
+    """Added statements no test executes."""
+    return [
+        Location(path=p, start_line=n)
+        for p, fl in sorted(measured.items())
+        for n in sorted(fl.missing)
+    ]
+
+
 def _mutant_findings(probed: Sequence[tuple[Probe, Mutation]]) -> list[Finding]:
     out = []
     for probe, m in probed:
@@ -254,13 +266,20 @@ def _mutant_findings(probed: Sequence[tuple[Probe, Mutation]]) -> list[Finding]:
     return out[:MAX_MUTANT_FINDINGS]
 
 
-class _Verifier:
-    """One verification: scratch trees, the confined runner, and what it has found so far."""
+def _go_elsewhere(path: str, folders: frozenset[str]) -> bool:
+    """Whether `path` is a Go file under one of these module folders."""
+    return path.endswith(".go") and any(
+        p.as_posix() in folders for p in PurePosixPath(path).parents
+    )
 
-    def __init__(self, req: VerifyRequest, head_tree: Path) -> None:
-        self.req = req
-        self.deadline = time.monotonic() + req.budget_s
-        self.head_tree = head_tree
+
+class _Scratch:
+    """What the suites of one verification share: the scratch copies (the merge base's
+    exported once, when a suite first needs it), the confined environment, the deadline and the
+    commands executed so far, in the order they ran."""
+
+    def __init__(self, req: VerifyRequest, head_tree: Path, deadline: float) -> None:
+        self.req, self.head_tree, self.deadline = req, head_tree, deadline
         home, tmp = req.work / "home", req.work / "tmp"
         home.mkdir(parents=True)
         tmp.mkdir(parents=True)
@@ -268,21 +287,14 @@ class _Verifier:
             writable=(req.work,), memory_bytes=req.settings.memory_mb * 1024 * 1024
         )
         self.env = scrubbed_environment(req.environ, req.project, home, tmp, req.settings.env)
-        self.runner = SuiteRunner(req.command, req.project, self.env, self.confinement, req.work)
-        self.pytest = req.command.runner == "pytest"
-        self.go = req.command.runner == "go"
         self.added = _added(req.diff)
-        self.python_code = {
-            p: lines for p, lines in self.added.items() if p.endswith(".py") and not is_test_path(p)
-        }
-        self.go_code = go_code(head_tree, self.added) if self.go else {}
-        self.go_mutants: dict[str, tuple[Mutant, ...]] = {}
-        self.notes: list[str] = []
         self.executed: list[ExecutedCommand] = []
-        self.text: list[str] = []
-        self.findings: list[Finding] = []
-        self.broken: list[str] = []
-        self.already: list[str] = []
+        self.notes: list[str] = []
+        self._base: Path | None = None
+
+    def left(self) -> float:
+        """Seconds left of the budget."""
+        return self.deadline - time.monotonic()
 
     def waiting_for_others(self) -> bool:
         """Whether the review still waits for AI agents, within this agent's own timeout."""
@@ -291,9 +303,57 @@ class _Verifier:
             return False
         return time.monotonic() < self.deadline - self.req.budget_s + self.req.ceiling_s
 
-    def left(self) -> float:
-        """Seconds left of the budget."""
-        return self.deadline - time.monotonic()
+    async def base_tree(self, sha: str) -> Path:
+        """The scratch copy of the merge base, exported on first use."""
+        if self._base is None:
+            self._base = await asyncio.to_thread(
+                export_commit, self.req.repo, sha, self.req.work / "base"
+            )
+        return self._base
+
+
+class _Verifier:
+    """The verification of one suite in its folder of the scratch copies, and what it found."""
+
+    def __init__(self, scratch: _Scratch, suite: Suite) -> None:
+        self.scratch, self.req, self.suite = scratch, scratch.req, suite
+        folder = suite.folder
+        self.tree = scratch.head_tree / folder
+        self.at = "" if folder == "." else f", {folder}"
+        self.where = HEAD_COPY + self.at
+        self.work = self.req.work if folder == "." else self.req.work / "modules" / folder
+        self.runner = SuiteRunner(
+            suite.command, self.req.project, scratch.env, scratch.confinement, self.req.work
+        )
+        self.pytest = suite.command.runner == "pytest"
+        self.go = suite.command.runner == "go"
+        nested = frozenset(s.folder for s in self.req.suites if s.folder != ".")
+        self.added = {
+            p: lines
+            for p, lines in scratch.added.items()
+            if suite.holds(p) and (folder != "." or not _go_elsewhere(p, nested))
+        }
+        self.python_code = {
+            p: lines for p, lines in self.added.items() if p.endswith(".py") and not is_test_path(p)
+        }
+        self.go_code = self._go_code() if self.go else {}
+        self.go_mutants: dict[str, tuple[Mutant, ...]] = {}
+        self.notes: list[str] = []
+        self.text: list[str] = []
+        self.findings: list[Finding] = []
+        self.broken: list[str] = []
+        self.already: list[str] = []
+        self.head: SuiteRun | None = None
+        self.selected: list[str] = []
+        self.measured: dict[str, FileLines] = {}
+        self.mutations: list[Mutation] = []
+        self.probes: tuple[list[Probe], SuiteRun] | None = None
+        """The planned mutation probes and the run whose start-up each is expected to take."""
+
+    def _go_code(self) -> dict[str, frozenset[int]]:
+        """The added lines of the module's non-test Go files (repository-relative paths)."""
+        inside = {self.suite.inside(p): lines for p, lines in self.added.items()}
+        return {self.suite.outside(p): n for p, n in go_code(self.tree, inside).items()}
 
     async def _python(self, label: str, *args: str, timeout_s: float = 60) -> Execution:
         return await self._tool(label, [self.req.project.python(), *args], timeout_s=timeout_s)
@@ -304,11 +364,11 @@ class _Verifier:
         return await execute(
             label,
             argv,
-            cwd=cwd or self.head_tree,
-            where=HEAD_COPY,
-            env=self.env,
+            cwd=cwd or self.scratch.head_tree,
+            where=self.where,
+            env=self.scratch.env,
             timeout_s=timeout_s,
-            confinement=self.confinement,
+            confinement=self.scratch.confinement,
             capture_dir=self.req.work / "output",
         )
 
@@ -318,7 +378,7 @@ class _Verifier:
             if not self.go:
                 self.notes.append(
                     "Changed-line coverage is measured for pytest and `go test` suites only; "
-                    f"`{self.req.command.text()}` ran without it."
+                    f"`{self.suite.command.text()}` ran without it."
                 )
             return None
         if not (self.req.settings.coverage and self.python_code):
@@ -330,14 +390,14 @@ class _Verifier:
                 "into it)."
             )
             return None
-        return coverage_rc(self.req.work, self.head_tree)
+        return coverage_rc(self.req.work, self.tree)
 
     def selection(self) -> list[str] | None:
         """The test files to run at the head: all (empty list) unless the suite is large;
         None when it is large and no test file names a changed module."""
         if not self.pytest:
             return []
-        chosen, total = narrowed(self.head_tree, list(self.added))
+        chosen, total = narrowed(self.tree, list(self.added))
         if chosen is None:
             return []
         if not chosen:
@@ -351,34 +411,76 @@ class _Verifier:
         )
         return chosen
 
+    async def run_tests(self) -> None:
+        """The suite at the head, its failing tests at the merge base, the changed lines'
+        coverage; the mutation probes are planned, to run after every suite's tests."""
+        rc = await self.coverage_config()
+        selection = self.selection()
+        if selection is None:
+            return
+        self.selected = selection
+        left = self.scratch.left()
+        head = await self.runner.run(
+            "tests at head", self.tree, self.where, left * HEAD_SHARE, selection
+        )
+        self.head = head
+        self.scratch.executed.append(head.execution.record)
+        self.text.append(
+            f"Ran `{head.execution.record.command}` at the head in a scratch copy: {_counts(head)}."
+        )
+        if head.execution.record.timed_out:
+            self.notes.append(
+                "The test run at the head hit its time limit; its results are partial."
+            )
+        failed = head.failed()
+        if failed and self.req.base_sha:
+            await self.compare_with_base(head, failed, self.req.base_sha, selection)
+        if rc is not None:
+            await self.measure_python(rc, selection)
+        elif self.go_code and self.req.settings.coverage:
+            self.measured, go_run = await self.measure_go(head)
+            if self.measured and go_run:
+                probes = plan(self.scratch.head_tree, self.measured, go_run, [], self.go_mutants_of)
+                self.probes = probes, head  # a mutant's start-up: a build, as at head
+
+    async def run_mutants(self) -> None:
+        """The planned mutation probes (line deletions where nothing was measured)."""
+        if not self.req.settings.mutations or self.head is None:
+            return
+        if self.probes is not None:
+            self.mutations = await self.probe(*self.probes)
+        elif not (self.pytest or self.go):
+            self.mutations = await self.probe_lines(self.head, self.selected)
+
     async def compare_with_base(
         self, head: SuiteRun, failed: list[str], base_sha: str, selection: Sequence[str]
     ) -> None:
         """Run the failing tests (or, when the run failed as a whole, the same selection) at
-        the merge base; blame the change only for those that pass there or do not exist there."""
-        base_tree = await asyncio.to_thread(
-            export_commit, self.req.repo, base_sha, self.req.work / "base"
-        )
+        the merge base; blame the change only for those that pass there or do not exist there
+        (all of them when the suite's folder does not exist there)."""
+        base_tree = await self.scratch.base_tree(base_sha) / self.suite.folder
         whole = head.whole_run_failed
-        if whole:
+        if not base_tree.is_dir():
+            chosen, run_base = [], False
+        elif whole:
             chosen = [s for s in selection if (base_tree / s).exists()]
             run_base = bool(chosen) or not selection
         elif self.pytest:
             chosen = sorted({node_file(t) for t in failed if (base_tree / node_file(t)).exists()})
             run_base = bool(chosen)
         else:
-            chosen = go_selection(failed) if self.req.command.runner == "go" else []
+            chosen = go_selection(failed) if self.go else []
             run_base = True
         base = None
         if run_base:
             base = await self.runner.run(
                 "failing tests at base",
                 base_tree,
-                f"scratch copy of the merge base {base_sha[:12]}",
-                max(self.left(), 30.0),
+                f"scratch copy of the merge base {base_sha[:12]}{self.at}",
+                max(self.scratch.left(), 30.0),
                 chosen,
             )
-            self.executed.append(base.execution.record)
+            self.scratch.executed.append(base.execution.record)
         broken = [t for t in failed if _base_outcome(base, t, whole) != "failed"]
         already = [t for t in failed if t not in broken]
         if broken:
@@ -395,6 +497,30 @@ class _Verifier:
             )
         self.broken, self.already = broken, already
 
+    async def measure_python(self, rc: Path, selection: Sequence[str]) -> None:
+        """A coverage run of the test files that name a changed module; the probes it plans."""
+        covering = naming(self.tree, selection or _test_files(self.tree), list(self.added))
+        measured_run = await self.runner.run(
+            "coverage of the changed lines",
+            self.tree,
+            self.where,
+            self.scratch.left() * HEAD_SHARE,
+            covering or selection,
+            coverage=rc,
+        )
+        self.scratch.executed.append(measured_run.execution.record)
+        if measured_run.execution.record.timed_out:
+            self.notes.append(
+                "The coverage run hit its time limit: changed-line coverage not measured."
+            )
+            return
+        self.measured = await self.measure(rc)
+        if self.measured:
+            probes = plan(
+                self.scratch.head_tree, self.measured, measured_run, covering or selection
+            )
+            self.probes = probes, measured_run
+
     async def measure(self, rc: Path) -> dict[str, FileLines]:
         """Added statements of the changed Python files and the tests that run them."""
         report = self.req.work / "coverage.json"
@@ -404,13 +530,13 @@ class _Verifier:
         if not (export.passed and report.is_file()):
             self.notes.append(f"coverage.py gave no report: {tail(export.output.strip(), 300)}")
             return {}
-        return self.report_coverage(changed_lines(report, self.head_tree, self.python_code))
+        return self.report_coverage(changed_lines(report, self.tree, self.python_code))
 
     def report_coverage(self, measured: dict[str, FileLines]) -> dict[str, FileLines]:
         """Say what the coverage run measured; suggest a test per untested public function."""
         statements = sum(len(fl.statements) for fl in measured.values())
         ran = sum(len(fl.executed) for fl in measured.values())
-        missing = self.uncovered(measured)
+        missing = _uncovered(measured)
         self.text.append(
             f"Changed-line coverage: the tests execute {ran} of the {statements} added "
             "executable line(s)" + (f"; not run: {_line_list(missing)}." if missing else ".")
@@ -418,35 +544,28 @@ class _Verifier:
         self.findings += _uncovered_findings(measured)
         return measured
 
-    @staticmethod
-    def uncovered(measured: Mapping[str, FileLines]) -> list[Location]:
-        """Added statements no test executes."""
-        return [
-            Location(path=p, start_line=n)
-            for p, fl in sorted(measured.items())
-            for n in sorted(fl.missing)
-        ]
-
     async def measure_go(self, head: SuiteRun) -> tuple[dict[str, FileLines], SuiteRun | None]:
         """Coverage of the added Go statements by each test of the changed packages; also the
         head run with each measured test's outcome alone (what the mutation probes plan on)."""
-        module = module_path(self.head_tree)
+        module = module_path(self.tree)
         if module is None:
             self.notes.append("Changed-line coverage of Go skipped: go.mod names no module.")
             return {}, None
-        sites, notes = await read_go_files(self._tool, self.req.work, self.head_tree, self.go_code)
+        sites, notes = await read_go_files(
+            self._tool, self.req.work, self.scratch.head_tree, self.go_code
+        )
         self.notes += notes
         self.go_mutants = {p: s.mutants for p, s in sites.items()}
         if not sites:
             return {}, None
-        patterns = package_patterns(list(self.go_code))
-        deadline = time.monotonic() + self.left() * HEAD_SHARE
+        patterns = package_patterns([self.suite.inside(p) for p in self.go_code])
+        deadline = time.monotonic() + self.scratch.left() * HEAD_SHARE
         cov = await per_test_coverage(
-            self._tool, self.head_tree, self.req.work, module, patterns, deadline, head.results
+            self._tool, self.tree, self.work, module, patterns, deadline, head.results
         )
-        self.executed += cov.executed
+        self.scratch.executed += cov.executed
         self.notes += cov.notes
-        others = sorted(set(test_packages(self.head_tree)) - set(patterns))
+        others = sorted(set(test_packages(self.tree)) - set(patterns))
         if others:
             self.notes.append(
                 f"Go coverage ran the tests of the {len(patterns)} changed package(s) only; the "
@@ -455,7 +574,11 @@ class _Verifier:
         if not cov.profiles:
             self.notes.append("The Go coverage runs gave no profile: coverage not measured.")
             return {}, None
-        measured = go_changed_lines(cov.profiles, module, sites)
+        inside = {self.suite.inside(p): site for p, site in sites.items()}
+        measured = {
+            self.suite.outside(p): replace(lines, path=self.suite.outside(p))
+            for p, lines in go_changed_lines(cov.profiles, module, inside).items()
+        }
         return self.report_coverage(measured), SuiteRun(head.execution, cov.results)
 
     def go_mutants_of(self, path: str, text: str, lines: frozenset[int]) -> list[Mutant]:
@@ -471,7 +594,7 @@ class _Verifier:
         every = {
             p: FileLines(p, n, dict.fromkeys(n, frozenset({IMPORT_TIME}))) for p, n in code.items()
         }
-        probes = plan(self.head_tree, every, head, selection, file_mutants)
+        probes = plan(self.scratch.head_tree, every, head, selection, file_mutants)
         if not probes:
             return []
         self.notes.append(
@@ -487,7 +610,7 @@ class _Verifier:
         async def run_probe(probe: Probe, timeout: float) -> SuiteRun | None:
             tests = go_selection(probe.tests) if self.go else probe.tests
             run = await self.runner.run(
-                "mutant", self.head_tree, HEAD_COPY, timeout, tests, stop_early=True
+                "mutant", self.tree, self.where, timeout, tests, stop_early=True
             )
             built = self.pytest or not did_not_build(run.execution.output)
             return run if built else None
@@ -496,7 +619,12 @@ class _Verifier:
         tests_s = sum(t.duration_s for t in head.results.values())
         startup = max(1.0, head.execution.record.duration_s - tests_s)
         probed = await probe_all(
-            self.head_tree, probes, run_probe, self.deadline, self.waiting_for_others, startup
+            self.scratch.head_tree,
+            probes,
+            run_probe,
+            self.scratch.deadline,
+            self.scratch.waiting_for_others,
+            startup,
         )
         mutations = [m for _, m in probed]
         if len(probed) < len(probes):
@@ -506,11 +634,11 @@ class _Verifier:
         ran = [m for m in mutations if m.outcome != "not run"]
         caught = sum(m.outcome != "survived" for m in ran)
         if ran:
-            self.executed.append(
+            self.scratch.executed.append(
                 ExecutedCommand(
                     label="mutation probes",
                     command=f"{len(ran)} runs of the covering tests, one mutant each",
-                    where=HEAD_COPY,
+                    where=self.where,
                     duration_s=round(time.monotonic() - t0, 2),
                 )
             )
@@ -525,79 +653,56 @@ class _Verifier:
         self.findings += _mutant_findings(probed)
         return mutations
 
-    def outcome(
-        self, head: SuiteRun | None, measured: Mapping[str, FileLines], mutations: list[Mutation]
-    ) -> VerifyOutcome:
-        """The findings, the Testing Assessment paragraph and the executed facts."""
-        verification = Verification(
-            command=self.req.command.text(),
-            environment=self.req.project.description,
-            isolation=head.execution.isolation if head else self.confinement.describe(),
-            executed=self.executed,
-            broken_by_change=self.broken,
-            failing_at_base=self.already,
-            added_lines=sum(len(fl.statements) for fl in measured.values()) if measured else None,
-            covered_lines=sum(len(fl.executed) for fl in measured.values()) if measured else None,
-            uncovered=self.uncovered(measured),
-            mutations=mutations,
-            rubric=_rubric(measured, mutations),
-            notes=self.notes,
-        )
-        return VerifyOutcome(verification, self.findings, " ".join(self.text))
+
+def _outcome(scratch: _Scratch, parts: Sequence[_Verifier]) -> VerifyOutcome:
+    """The findings, the Testing Assessment paragraph and the executed facts of all the
+    suites; with more than one, each sentence and note names the suite it is about."""
+    several = len(parts) > 1
+
+    def said(part: _Verifier, lines: Sequence[str]) -> list[str]:
+        return [f"{part.suite.name()}: {line}" if several else line for line in lines]
+
+    measured = {p: lines for part in parts for p, lines in part.measured.items()}
+    mutations = [m for part in parts for m in part.mutations]
+    head = next((part.head for part in parts if part.head is not None), None)
+    verification = Verification(
+        command="; ".join(part.suite.text() for part in parts),
+        environment=scratch.req.project.description,
+        isolation=head.execution.isolation if head else scratch.confinement.describe(),
+        executed=scratch.executed,
+        broken_by_change=[t for part in parts for t in part.broken],
+        failing_at_base=[t for part in parts for t in part.already],
+        added_lines=sum(len(fl.statements) for fl in measured.values()) if measured else None,
+        covered_lines=sum(len(fl.executed) for fl in measured.values()) if measured else None,
+        uncovered=_uncovered(measured),
+        mutations=mutations,
+        rubric=_rubric(measured, mutations),
+        notes=[n for part in parts for n in said(part, part.notes)] + scratch.notes,
+    )
+    findings = [f for part in parts for f in part.findings]
+    text = " ".join(t for part in parts for t in said(part, part.text))
+    return VerifyOutcome(verification, findings, text)
 
 
 async def verify_change(req: VerifyRequest) -> VerifyOutcome:
-    """Run the verification within `req.budget_s`."""
+    """Run the verification of every suite within `req.budget_s`: each suite's tests and
+    coverage in turn (a suite whose turn comes with less than TURN_S left is not run, and the
+    notes say so), then each suite's mutation probes in the time left."""
     started = time.monotonic()
     head_tree = await asyncio.to_thread(copy_tree, req.head_tree, req.work / "head")
-    v = _Verifier(req, head_tree)
-    v.deadline = started + req.budget_s
-    rc = await v.coverage_config()
-    selection = v.selection()
-    if selection is None:
-        return v.outcome(None, {}, [])
-    head = await v.runner.run(
-        "tests at head", v.head_tree, HEAD_COPY, v.left() * HEAD_SHARE, selection
-    )
-    v.executed.append(head.execution.record)
-    v.text.append(
-        f"Ran `{head.execution.record.command}` at the head in a scratch copy: {_counts(head)}."
-    )
-    if head.execution.record.timed_out:
-        v.notes.append("The test run at the head hit its time limit; its results are partial.")
-    failed = head.failed()
-    if failed and req.base_sha:
-        await v.compare_with_base(head, failed, req.base_sha, selection)
-    measured: dict[str, FileLines] = {}
-    mutations: list[Mutation] = []
-    if rc is not None:
-        covering = naming(v.head_tree, selection or _test_files(v.head_tree), list(v.added))
-        measured_run = await v.runner.run(
-            "coverage of the changed lines",
-            v.head_tree,
-            HEAD_COPY,
-            v.left() * HEAD_SHARE,
-            covering or selection,
-            coverage=rc,
-        )
-        v.executed.append(measured_run.execution.record)
-        if measured_run.execution.record.timed_out:
-            v.notes.append(
-                "The coverage run hit its time limit: changed-line coverage not measured."
+    scratch = _Scratch(req, head_tree, started + req.budget_s)
+    parts = [_Verifier(scratch, suite) for suite in req.suites]
+    for i, part in enumerate(parts):
+        if i and scratch.left() < TURN_S:
+            scratch.notes.append(
+                f"{part.suite.name()} was not run: the time budget ({req.budget_s:g} s) was "
+                "spent before its turn."
             )
-        else:
-            measured = await v.measure(rc)
-        if measured and req.settings.mutations:
-            probes = plan(v.head_tree, measured, measured_run, covering or selection)
-            mutations = await v.probe(probes, measured_run)
-    elif v.go_code and req.settings.coverage:
-        measured, go_run = await v.measure_go(head)
-        if measured and go_run and req.settings.mutations:
-            probes = plan(v.head_tree, measured, go_run, [], v.go_mutants_of)
-            mutations = await v.probe(probes, head)  # a mutant's start-up: a build, as at head
-    elif not (v.pytest or v.go) and req.settings.mutations:
-        mutations = await v.probe_lines(head, selection)
-    return v.outcome(head, measured, mutations)
+            continue
+        await part.run_tests()
+    for part in parts:
+        await part.run_mutants()
+    return _outcome(scratch, parts)
 
 
 def _base_outcome(base: SuiteRun | None, test_id: str, whole: bool) -> str:
