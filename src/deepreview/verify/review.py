@@ -288,6 +288,8 @@ class _Scratch:
         )
         self.env = scrubbed_environment(req.environ, req.project, home, tmp, req.settings.env)
         self.added = _added(req.diff)
+        self.nested = frozenset(s.folder for s in req.suites if s.folder != ".")
+        """The folders of the Go modules below the root, whose Go files are not the root's."""
         self.executed: list[ExecutedCommand] = []
         self.notes: list[str] = []
         self._base: Path | None = None
@@ -327,11 +329,10 @@ class _Verifier:
         )
         self.pytest = suite.command.runner == "pytest"
         self.go = suite.command.runner == "go"
-        nested = frozenset(s.folder for s in self.req.suites if s.folder != ".")
         self.added = {
             p: lines
             for p, lines in scratch.added.items()
-            if suite.holds(p) and (folder != "." or not _go_elsewhere(p, nested))
+            if suite.holds(p) and (folder != "." or not _go_elsewhere(p, scratch.nested))
         }
         self.python_code = {
             p: lines for p, lines in self.added.items() if p.endswith(".py") and not is_test_path(p)
