@@ -181,3 +181,30 @@ def test_a_module_whose_turn_comes_after_the_budget_is_not_run(
         in v.notes
     )
     assert v.broken_by_change == []
+
+
+def test_a_module_the_change_adds_has_its_failing_tests_blamed_on_the_change(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "new", {"README.md": "A repository without tests.\n"})
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit(
+        repo,
+        {
+            "svc/go.mod": "module example.com/svc\n\ngo 1.19\n",
+            "svc/calc.go": BASE.replace("return hi\n", "return hi - 1\n"),
+            "svc/calc_test.go": CLAMP_TEST,
+        },
+        "a new module",
+    )
+    report, run = go_verify(repo, tmp_path, coverage=False)
+    v = verification(run)
+    assert v.command == "cd svc && go test ./..."
+    assert [(e.label, e.where, e.exit_code) for e in v.executed] == [
+        ("tests at head", f"{HEAD}, svc", 1)  # svc/ does not exist at the base: nothing to run
+    ]
+    assert v.broken_by_change == ["example.com/svc.TestClamp"]
+    testing = run.review.testing  # type: ignore[union-attr]
+    assert testing.startswith("Ran `go test ./...` at the head in a scratch copy: 1 failed.")
+    (critical,) = [f for f in report.findings if f.severity == "critical"]
+    assert critical.locations[0].path == "svc/calc.go"
