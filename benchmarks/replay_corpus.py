@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -34,7 +35,9 @@ through the retro's Reconciliation entries, then by file/line overlap, identical
 title words. Same-issue pairs = pairs of agent findings under one consolidated finding; only
 agent findings the reference maps take part (findings the lead dropped are neither right nor
 wrong to merge). Severity: each reference finding vs. our finding holding most of its members.
-Verdict: exact decision, and on three levels (Rework / fixes required / no fixes required).
+Verdict: exact decision, and on three levels (Rework / fixes required / no fixes required);
+beside it the constant answer 'Merge with fixes' and the documented verdict rule applied to
+the lead's own findings (how often the lead's verdict follows from its own severities).
 Each report is given the earlier reports of its series as prior rounds, as a user's later
 rounds would be (--no-prior: without them). Unique insights and coverage misses: ours vs. the
 retro table, per agent. Finding precision:
@@ -71,6 +74,7 @@ class Tally:
     ours_blocking: int = 0
     ref_blocking: int = 0
     verdict_constant: int = 0
+    verdict_rule_on_lead: int = 0
     resolved_reports: int = 0
     ref_blocking_resolved: int = 0
     ref_blocking_acted: int = 0
@@ -216,6 +220,7 @@ def _compare(
     if ref.verdict is not None:
         t.verdicts = 1
         t.verdict_constant = ref.verdict == CONSTANT_VERDICT
+        t.verdict_rule_on_lead = ref.verdict == _rule_verdict(r.severity for r in ref.findings)
         t.verdict_exact = ours.verdict.decision == ref.verdict
         t.verdict_level = _level(ours.verdict.decision) == _level(ref.verdict)
     for row in ours.retro:
@@ -252,6 +257,20 @@ def _compare(
 BLOCKING = ("critical", "important")
 #: The baseline that answers the same verdict for every report.
 CONSTANT_VERDICT = "Merge with fixes"
+
+
+def _rule_verdict(severities: Iterable[str]) -> str:
+    """The decision the documented verdict rule gives for findings of these severities."""
+    present = set(severities)
+    return next((d for sev, d in RULE if sev in present), "Merge as-is")
+
+
+#: The documented verdict rule: the most severe level present decides.
+RULE = (
+    ("critical", "Rework"),
+    ("important", "Merge with fixes"),
+    ("suggestion", "Merge with optional fixes"),
+)
 
 
 def _acted(ref: Reference, finding_id: str) -> bool:
@@ -371,6 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"constant '{CONSTANT_VERDICT}'  {_ratio(total.verdict_constant, total.verdicts)} "
         f"({total.verdict_constant}/{total.verdicts}) (baseline for the exact agreement)"
+    )
+    print(
+        f"the rule on the lead's own  {_ratio(total.verdict_rule_on_lead, total.verdicts)} "
+        f"({total.verdict_rule_on_lead}/{total.verdicts}) (the documented verdict rule applied "
+        "to the lead's own findings)"
     )
     print(
         f"verdict agreement 3 levels  {_ratio(total.verdict_level, total.verdicts)} "
