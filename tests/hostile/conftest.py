@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -99,6 +100,12 @@ def write_answer(path: Path, answer: object) -> str:
     """Write an agent's answer (JSON unless a str) and return its path for HOSTILE_REVIEW."""
     path.write_text(answer if isinstance(answer, str) else json.dumps(answer), encoding="utf-8")
     return str(path)
+
+
+def default_sigint() -> None:
+    """A child's Ctrl-C back to the default: a shell starts background jobs (and so the tests
+    run from one) with SIGINT ignored, which the child would inherit and keep."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def pid_alive(pid: int) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import Cli, pid_alive, run_of
+from tests.hostile.conftest import Cli, default_sigint, pid_alive, run_of
 from tests.repo_factory import git
 
 
@@ -40,6 +40,7 @@ def test_interrupt_cleans_up_and_keeps_the_finished_agent(
             stdout=subprocess.DEVNULL,
             stderr=err,
             stdin=subprocess.DEVNULL,
+            preexec_fn=default_sigint,
         )
         try:
             finished = re.compile(r"Codex[^\n]*: ok")

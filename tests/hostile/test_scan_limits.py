@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import Cli, run_of
+from tests.hostile.conftest import Cli, default_sigint, run_of
 from tests.repo_factory import commit
 
 
@@ -56,6 +56,7 @@ def test_ctrl_c_stops_a_busy_scan_at_once(cli: Cli, repo: Path, tmp_path: Path) 
             stdout=subprocess.DEVNULL,
             stderr=err,
             stdin=subprocess.DEVNULL,
+            preexec_fn=default_sigint,
         )
         try:
             deadline = time.monotonic() + 60
