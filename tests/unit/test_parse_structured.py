@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from deepreview.parse import parse_review
 from deepreview.parse.structured import extract_json, review_from_json
 from deepreview.schema import AgentReview
+from tests.repro_case import CLAMP_FIX, SCALE_TEST
+from tests.repro_case import REVIEW as REPRO_REVIEW
 
 REVIEW: dict[str, Any] = {
     "summary": "Adds an export command.",
@@ -265,3 +267,40 @@ def test_review_from_json_never_raises(obj: object) -> None:
     review, notes = review_from_json(obj)
     assert isinstance(review, AgentReview)
     assert all(isinstance(n, str) for n in notes)
+
+
+def test_a_script_written_out_with_raw_line_breaks_keeps_its_repro() -> None:
+    """A model writing a repro's script and fix as they are (line breaks and tabs inside the
+    JSON strings) in its text answer: the review and every repro are read back."""
+    written_out = json.dumps(REPRO_REVIEW, indent=2).replace("\\n", "\n").replace("\\t", "\t")
+    review = parse_review("Here is my review.\n```json\n" + written_out + "\n```\n")
+    assert review.parse_notes == []
+    repros = {f.id: f.repro for f in review.findings}
+    assert sorted(repros) == ["C1", "I1", "I2"]
+    clamp, scale = repros["C1"], repros["I1"]
+    assert clamp is not None and scale is not None
+    assert (clamp.fix_patch, scale.path, scale.content) == (
+        CLAMP_FIX,
+        "tests/test_repro_scale.py",
+        SCALE_TEST,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('```json\n{"summary": "Two issues.",\n "findings": [\n```\n', "line 4"),
+        ('Here it is:\n{"findings": [{"title": "T"} {"title": "U"}]}', "line 2"),
+    ],
+)
+def test_a_json_review_that_does_not_decode_is_said_so(text: str, where: str) -> None:
+    review = parse_review(text)
+    [note] = review.parse_notes
+    assert note.startswith("the answer's JSON review does not decode (")
+    assert f"{where} of the answer" in note and note.endswith("read as Markdown")
+    assert "Two issues." in review.summary or '"T"' in review.summary  # the text is kept
+
+
+def test_markdown_with_a_json_excerpt_gets_no_decoding_note() -> None:
+    text = '### Important Issues\n\n1. **Off by one** — `a.py:4`\n\n```json\n{"port": 1,\n```\n'
+    assert parse_review(text).parse_notes == []

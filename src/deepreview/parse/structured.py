@@ -1,6 +1,7 @@
 """Structured (JSON) answers -> AgentReview, tolerant of the usual drifts: other field names
 (`file`/`line`, `message`, `issues`), other severity words (high, major, nit, ...), numbers as
-strings, absolute paths."""
+strings, absolute paths, raw line breaks and tabs inside strings (a script or patch written out
+as it is)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,14 @@ _STATUS = {
 M = TypeVar("M", bound=BaseModel)
 
 
+#: Decodes JSON whose strings may hold raw control characters (line breaks, tabs).
+_DECODER = json.JSONDecoder(strict=False)
+_FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n(?P<body>.*?)\n[ \t]*```", re.S)
+_OPENING = re.compile(r"(?m)^[ \t]*(?P<open>[{\[])")
+#: The keys a review object opens with, quoted as JSON quotes them.
+_QUOTED_REVIEW_KEY = re.compile(r'"(?:summary|findings)"\s*:')
+
+
 def extract_json(text: str) -> object | None:
     """The JSON value `text` holds: the whole text, a ```json fence, or an object or array
     starting a line amid prose. Prefers a value shaped like a review; None when there is none."""
@@ -103,30 +112,44 @@ def extract_json(text: str) -> object | None:
 def _candidates(text: str) -> Iterator[object]:
     stripped = text.strip()
     try:
-        value = json.loads(stripped)
+        value = _DECODER.decode(stripped)
     except (ValueError, RecursionError):
         pass
     else:
         if isinstance(value, dict | list):
             yield value
             return
-    decoder = json.JSONDecoder()
-    for m in re.finditer(r"```[ \t]*(?:json|JSON)?[ \t]*\n(?P<body>.*?)\n[ \t]*```", text, re.S):
+    for m in _FENCE.finditer(text):
         try:
-            value = json.loads(m.group("body"))
+            value = _DECODER.decode(m.group("body"))
         except (ValueError, RecursionError):
             continue
         if isinstance(value, dict | list):
             yield value
-    for attempt, m in enumerate(re.finditer(r"(?m)^[ \t]*(?P<open>[{\[])", text)):
+    for attempt, m in enumerate(_OPENING.finditer(text)):
         if attempt >= 200:
             break
         try:
-            value, _ = decoder.raw_decode(text, m.start("open"))
+            value, _ = _DECODER.raw_decode(text, m.start("open"))
         except (ValueError, RecursionError):
             continue
         if isinstance(value, dict | list):
             yield value
+
+
+def json_error(text: str) -> str | None:
+    """Why the JSON review `text` seems to hold does not decode: the error at the first object
+    or array opening a line and followed by `"summary":` or `"findings":`, or None."""
+    m = _OPENING.search(text)
+    if m is None or not _QUOTED_REVIEW_KEY.search(text, m.start()):
+        return None
+    try:
+        _DECODER.raw_decode(text, m.start("open"))
+    except json.JSONDecodeError as exc:
+        return f"{exc.msg} at line {exc.lineno} of the answer"
+    except (ValueError, RecursionError) as exc:
+        return type(exc).__name__
+    return None
 
 
 def looks_like_review(value: object) -> bool:
