@@ -200,8 +200,8 @@ def check_recording(cli: str, scenario: str, run_dir: Path, worktree: Path, home
         meta = {"exit": exit_code, "stderr": neutral(stderr, worktree, home)[-4000:]}
         meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         return
-    assert json.loads(meta_path.read_text())["exit"] == exit_code
     assert path.is_file(), f"no recording {path}: run with {RECORD_ENV}=1"
+    assert json.loads(meta_path.read_text())["exit"] == exit_code
     fresh, recorded = skeleton(stdout), skeleton(path.read_text(encoding="utf-8"))
     known = {k for p in path.parent.glob("*.jsonl") for k in skeleton(p.read_text())}
     new = sorted(set(fresh) - known)
