@@ -151,20 +151,25 @@ def make_calc_change(root: Path) -> tuple[Path, str]:
     return repo, base
 
 
-#: The review's configuration: the replayed claude and verify (coverage is not the point here).
-CONFIG = 'agents = ["claude", "verify"]\n[verify]\ncoverage = false\nmutations = false\n'
 FAKES = Path(__file__).resolve().parent / "fakes"
 
 
-def replay_environment(home: Path, **extra: str) -> dict[str, str]:
-    """This process's environment without FAKE_ settings, the fake CLIs first on PATH, claude
-    replaying the recorded repro-backed answer, and deepreview's virtualenv as the project's."""
+def review_config(agent: str) -> str:
+    """The review's configuration: the replayed `agent` and verify (coverage is not the point
+    here)."""
+    return f'agents = ["{agent}", "verify"]\n[verify]\ncoverage = false\nmutations = false\n'
+
+
+def replay_environment(home: Path, agent: str = "claude", **extra: str) -> dict[str, str]:
+    """This process's environment without FAKE_ settings, the fake CLIs first on PATH, `agent`
+    replaying its recorded repro-backed answer, and deepreview's virtualenv as the project's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAKE_")}
+    fake = f"FAKE_{agent.upper()}_"
     return env | {
         "PATH": f"{FAKES}{os.pathsep}{os.environ['PATH']}",
         "VIRTUAL_ENV": sys.prefix,
         "HOME": str(home),
-        "FAKE_CLAUDE_MODE": "replay",
-        "FAKE_CLAUDE_RECORDING": "repro",
+        f"{fake}MODE": "replay",
+        f"{fake}RECORDING": "repro",
         **extra,
     }

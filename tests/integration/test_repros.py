@@ -19,19 +19,23 @@ from deepreview.schema import AgentReview, AgentRun, Finding, Repro, Reproductio
 from deepreview.verify.environment import project_environment, scrubbed_environment
 from deepreview.verify.execute import Confinement
 from deepreview.verify.repro import ReproRunner
-from tests.repro_case import CLAMP_FIX, CONFIG, make_calc_change, replay_environment
+from tests.repro_case import CLAMP_FIX, make_calc_change, replay_environment, review_config
 
 SECRET = "s3cr3t-token-value-never-shown"
+#: The reviewer name each replayed CLI's recorded model gets in the report.
+REVIEWERS = {"claude": "Claude Opus 4.8", "gemini": "Gemini 3.8 Flash"}
 
 
-def test_a_review_runs_the_repros_of_a_replayed_cli(tmp_path: Path) -> None:
-    """`deepreview review` with claude replaying a real CLI's repro-backed answer: the clamp
-    claim's repro fails at the head and passes at the base and with its fix (fix verified, and
-    it stays critical as its own corroboration), the scale claim's fails at the head and passes
-    at the base (reproduced), the mean claim's passes at the head (downgraded, with why)."""
+@pytest.mark.parametrize("agent", sorted(REVIEWERS))
+def test_a_review_runs_the_repros_of_a_replayed_cli(agent: str, tmp_path: Path) -> None:
+    """`deepreview review` with one CLI replaying a real run's repro-backed answer (claude's
+    structured, gemini's a fenced object in its text): the clamp claim's repro fails at the head
+    and passes at the base and with its fix (fix verified, and it stays critical as its own
+    corroboration), the scale claim's fails at the head and passes at the base (reproduced), the
+    mean claim's passes at the head (downgraded, with why); each is that agent's."""
     repo, _ = make_calc_change(tmp_path)
-    env = replay_environment(tmp_path / "home", DEPLOY_TOKEN=SECRET)
-    (repo / "deepreview.toml").write_text(CONFIG, encoding="utf-8")
+    env = replay_environment(tmp_path / "home", agent, DEPLOY_TOKEN=SECRET)
+    (repo / "deepreview.toml").write_text(review_config(agent), encoding="utf-8")
     out = tmp_path / "out"
     args = ["review", "--output", str(out), "--format", "md,json,html"]
     t0 = time.monotonic()
@@ -71,19 +75,25 @@ def test_a_review_runs_the_repros_of_a_replayed_cli(tmp_path: Path) -> None:
     assert "assert [4, 6] == [2, 4, 6]" in head_output
     assert repros["C1"]["consolidated_id"] == clamp["id"]
     assert repros["I2"]["consolidated_id"] == mean["id"]
+    reviewer = REVIEWERS[agent]
+    assert {(r["agent"], r["reviewer"]) for r in repros.values()} == {(agent, reviewer)}
+    assert all(f["agents"] == [reviewer] for f in (clamp, scale, mean))
 
     notes = {(e["finding_id"], e["note"]) for e in data["reconciliation"]}
     assert any(
         i == "I2" and "repro not reproduced: the repro passes at the head" in n for i, n in notes
     )
-    claude_row = next(r for r in data["retro"] if r["agent"].startswith("Claude"))
-    assert claude_row["downgraded"] == {"I→S": 1}
+    row = next(r for r in data["retro"] if r["agent"] == reviewer)
+    assert row["downgraded"] == {"I→S": 1}
     # the repros ran confined and without the environment's secrets
     isolation = repros["C1"]["isolation"]
     assert "Landlock" in isolation or isolation.startswith("not confined")
     md = next(out.glob("*.md")).read_text()
     assert SECRET not in md
     assert "## Reproductions" in md
+    repro_md = md.split("## Reproductions", 1)[1]
+    for rid, label in (("C1", "fix verified"), ("I1", "reproduced"), ("I2", "not reproduced")):
+        assert f"Repro by {reviewer} ({rid}): **{label}**" in repro_md
     assert f"Reproduction: [Reproductions → {clamp['id']}](#repro-{clamp['id']})" in md
     assert "```text repro-output" in md and "```diff patch" in md
     html = next(out.glob("*.md")).with_suffix(".html").read_text()
