@@ -10,6 +10,7 @@ from pathlib import Path
 from deepreview.agents.process import BinaryNotFoundError, run_process
 from deepreview.agents.sandbox import AGENT_FILE_BYTES, SandboxPolicy, confine
 from deepreview.schema import ExecutedCommand
+from deepreview.verify.go_workspace import go_environment
 
 #: The tail of a command's output kept for the report.
 OUTPUT_TAIL = 4000
@@ -75,14 +76,15 @@ async def execute(
     capture_dir: Path,
     shown: str | None = None,
 ) -> Execution:
-    """Run `argv` in `cwd` confined; `shown` is the command as the report prints it."""
+    """Run `argv` in `cwd` confined, with `env` as Go's workspace mode there needs it
+    (`go_environment`); `shown` is the command as the report prints it."""
     wrapped, isolation = confinement.wrap(argv, cpu_seconds=cpu_limit(timeout_s))
     name = f"{len(list(capture_dir.glob('*.stdout'))) if capture_dir.exists() else 0:03d}"
     try:
         result = await run_process(
             wrapped,
             cwd=cwd,
-            env=env,
+            env=go_environment(env, cwd),
             stdin=None,
             timeout_s=max(timeout_s, 0.1),
             capture_dir=capture_dir,
