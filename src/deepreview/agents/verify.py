@@ -30,7 +30,8 @@ from deepreview.verify.environment import (
 )
 from deepreview.verify.execute import Confinement
 from deepreview.verify.repro import ReproRunner
-from deepreview.verify.review import VerifyOutcome, VerifyRequest, verify_change
+from deepreview.verify.request import VerifyOutcome, VerifyRequest
+from deepreview.verify.review import verify_change
 
 #: The verification's wall-clock budget when none is configured: a small change's review
 #: without AI agents stays under a minute; mutation probes go on while AI agents still run.
