@@ -109,3 +109,14 @@ def test_html_has_the_same_block() -> None:
     assert "Executed by deepreview" in testing and "Testing rubric" in testing
     assert "<td>Not pinned</td>" in testing
     assert "scratch copy of the merge base 0123456789ab" in testing
+
+
+def test_no_command_run_is_said_not_shown_as_an_empty_table() -> None:
+    quiet = VERIFICATION.model_copy(update={"executed": [], "mutations": [], "rubric": []})
+    run = AgentRun(agent="verify", display_name="verify", status="ok", verification=quiet)
+    report = sample_report()
+    report = report.model_copy(update={"runs": [*report.runs, run]})
+    md = render_markdown(report).split("### Executed by deepreview", 1)[1].split("\n---\n")[0]
+    assert "No command ran." in md and "| Command |" not in md
+    html = render_html(report).split("Executed by deepreview", 1)[1].split("</section>")[0]
+    assert "No command ran." in html and "<table" not in html

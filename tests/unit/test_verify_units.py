@@ -19,6 +19,7 @@ from deepreview.verify.detect import (
     go_modules,
 )
 from deepreview.verify.environment import project_environment, scrubbed_environment
+from deepreview.verify.execute import Confinement, cpu_limit
 from deepreview.verify.mutate import python_mutants, spread
 from deepreview.verify.suite import go_selection, read_go_results, read_pytest_results
 
@@ -304,3 +305,10 @@ def test_probes_go_on_past_the_budget_only_while_others_still_run(tmp_path: Path
     assert [p for p, _ in result] == probes
     assert seen == [probes[0].mutant.text, probes[1].mutant.text]
     assert (tmp_path / "m.py").read_text() == SOURCE  # restored after each mutant
+
+
+def test_the_confinement_said_without_a_command_names_no_cpu_limit(tmp_path: Path) -> None:
+    confinement = Confinement(writable=(tmp_path,), memory_bytes=2**30)
+    described = confinement.describe()
+    assert "CPU" not in described and "memory 1024 MiB" in described
+    assert "CPU 21 s" in confinement.wrap(["true"], cpu_seconds=cpu_limit(10))[1]

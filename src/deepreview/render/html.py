@@ -26,6 +26,7 @@ from pygments.util import ClassNotFound
 from deepreview.render.languages import language_for
 from deepreview.render.outline import (
     IN_JSON,
+    NO_COMMAND,
     SKIPPED_INTRO,
     Cell,
     Code,
@@ -88,6 +89,7 @@ def render_html(report: Report) -> str:
         v=view,
         md=view.md,
         in_json=IN_JSON,
+        no_command=NO_COMMAND,
         skipped_intro=SKIPPED_INTRO,
         plural=plural,
         version=__version__,

@@ -8,6 +8,7 @@ from deepreview.render.fences import code_span, fence
 from deepreview.render.languages import language_for
 from deepreview.render.outline import (
     IN_JSON,
+    NO_COMMAND,
     SKIPPED_INTRO,
     AppendixSection,
     AssessmentSection,
@@ -329,7 +330,8 @@ def _assessment(section: AssessmentSection) -> str:
 
 def _executed(block: ExecutedBlock) -> str:
     parts = ["### Executed by deepreview", _bullets(block.facts)]
-    parts.append(_table(block.commands.header, block.commands.rows))
+    rows = block.commands.rows
+    parts.append(_table(block.commands.header, rows) if rows else NO_COMMAND)
     if block.rubric is not None:
         parts += ["### Testing rubric", _table(block.rubric.header, block.rubric.rows)]
     if block.notes:

@@ -70,6 +70,8 @@ APPENDIX_FINDINGS = 50
 TEXT_LIMIT = 4_000
 APPENDIX_LIMIT = 20_000
 IN_JSON = "all of them are in the JSON report"
+#: Said instead of an empty table of executed commands.
+NO_COMMAND = "No command ran."
 SKIPPED_INTRO = "not reviewed (`--include PATTERN` reviews them)"
 
 _MARKDOWN_HINT = re.compile(r"^(#{1,6} \S|\*\*\S|[-*] \S|\d+\. \S)", re.MULTILINE)

@@ -24,10 +24,11 @@ class Confinement:
     memory_bytes: int
 
     def describe(self) -> str:
-        """The confinement's one-line description."""
-        return self.wrap(["true"], cpu_seconds=1)[1]
+        """The confinement's one-line description (without a CPU limit: each command's follows
+        from its own time limit)."""
+        return self.wrap(["true"], cpu_seconds=None)[1]
 
-    def wrap(self, argv: Sequence[str], cpu_seconds: int) -> tuple[list[str], str]:
+    def wrap(self, argv: Sequence[str], cpu_seconds: int | None) -> tuple[list[str], str]:
         """The command that runs `argv` under this confinement, and its one-line description."""
         policy = SandboxPolicy(
             writable=self.writable,
