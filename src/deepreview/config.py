@@ -5,6 +5,7 @@ Configuration is a value passed down the call chain, never a global.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -82,6 +83,11 @@ class VerifyConfig(BaseModel):
         description="Seconds repros may still run once the last AI agent has finished.",
     )
     repro_concurrency: int = Field(default=2, ge=1, description="Repro runs at once.")
+    test_concurrency: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="Single-test coverage runs at once; default: the CPU count.",
+    )
     max_repros: int = Field(default=12, ge=0, description="Repros run per review.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,21 @@ def test_runtime_is_read_from_the_environment_mapping(tmp_path: Path) -> None:
     runtime = Runtime.from_environ(env)
     assert (runtime.serial, runtime.cache_dir, runtime.environ) == (True, tmp_path, env)
     assert Runtime.from_environ({"DEEPREVIEW_SERIAL": "0"}).serial is False
+
+
+def test_test_concurrency_defaults_to_the_cpu_count_and_is_read_from_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert load_config(tmp_path).verify.test_concurrency == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one at a time
+    assert load_config(tmp_path).verify.test_concurrency == 1
+    (tmp_path / "deepreview.toml").write_text("[verify]\ntest_concurrency = 3\n")
+    assert load_config(tmp_path).verify.test_concurrency == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-2", '"many"'])
+def test_a_bad_test_concurrency_is_a_config_error(tmp_path: Path, value: str) -> None:
+    (tmp_path / "deepreview.toml").write_text(f"[verify]\ntest_concurrency = {value}\n")
+    with pytest.raises(ConfigError, match=r"deepreview\.toml: verify\.test_concurrency: Input"):
+        load_config(tmp_path)
