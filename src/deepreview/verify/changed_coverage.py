@@ -109,7 +109,14 @@ async def measure_go(
     patterns = package_patterns([part.suite.inside(p) for p in part.go_code])
     deadline = time.monotonic() + part.scratch.left() * HEAD_SHARE
     cov = await per_test_coverage(
-        part.tool, part.tree, part.work, module, patterns, deadline, head.results
+        part.tool,
+        part.tree,
+        part.work,
+        module,
+        patterns,
+        deadline,
+        head.results,
+        part.req.settings.test_concurrency,
     )
     part.scratch.executed += cov.executed
     part.notes += cov.notes

@@ -80,6 +80,7 @@ async def execute(
     """Run `argv` in `cwd` confined, with `env` as Go's workspace mode there needs it
     (`go_environment`); `shown` is the command as the report prints it."""
     wrapped, isolation = confinement.wrap(argv, cpu_seconds=cpu_limit(timeout_s))
+    # Concurrent runs get distinct names: run_process creates the files before it first awaits.
     name = f"{len(list(capture_dir.glob('*.stdout'))) if capture_dir.exists() else 0:03d}"
     try:
         result = await run_process(

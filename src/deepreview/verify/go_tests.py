@@ -1,6 +1,7 @@
 """Per-test coverage of Go: each changed package's test binary is built once with coverage and
-each of its top-level tests runs alone with its own profile, so the tests that execute each
-added line are known (a mutant then runs only those).
+each of its top-level tests runs alone with its own profile (up to `verify.test_concurrency` of
+them at once), so the tests that execute each added line are known (a mutant then runs only
+those).
 
 A package with more than MAX_TESTS tests, or whose tests do not all fit in the time, falls back
 to one run of all its tests together: a line they execute is covered by all of them.
@@ -8,6 +9,7 @@ to one run of all its tests together: a line they execute is covered by all of t
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -66,6 +68,10 @@ def _shown(argv: Sequence[str], folder: Path) -> str:
     return " ".join(a.replace(f"{folder}/", "") for a in argv)
 
 
+class _OutOfTime(Exception):
+    """A test run did not fit in the time left: its package falls back."""
+
+
 class _Package:
     """One changed package's coverage: its test binary, its tests, its runs."""
 
@@ -89,31 +95,46 @@ class _Package:
         lines = (line.strip() for line in listed.output.splitlines())
         return [n for n in lines if _NAME.fullmatch(n)]
 
-    async def each(self, names: Sequence[str], deadline: float, out: GoCoverage) -> int:
-        """Run each test alone with its own profile until `deadline`; the number that ran
-        (all of them, or the package falls back: nothing is added to `out`)."""
-        profiles: list[Profile] = []
-        results: dict[str, CaseResult] = {}
+    async def each(
+        self, names: Sequence[str], deadline: float, out: GoCoverage, concurrency: int
+    ) -> int:
+        """Run each test alone with its own profile, `concurrency` at once, until `deadline`;
+        the number that ran (all of them, or the package falls back: nothing is added to
+        `out`, and the runs still going are stopped)."""
+        slots = asyncio.Semaphore(concurrency)
+        ran: dict[int, tuple[CaseResult, Profile, str]] = {}
         started = time.monotonic()
-        where = ""
-        for i, name in enumerate(names):
-            left = deadline - time.monotonic()
-            if left <= STARTUP_S:
-                return i
-            profile = self.folder / f"{self.binary.stem}-{i}.out"
-            argv = [str(self.binary), f"-test.run=^{name}$", f"-test.coverprofile={profile}"]
-            last = await self.run("coverage of one test", argv, self.cwd, left)
-            where = last.record.where
+
+        async def one(i: int, name: str) -> None:
+            async with slots:
+                left = deadline - time.monotonic()
+                if left <= STARTUP_S:
+                    raise _OutOfTime
+                profile = self.folder / f"{self.binary.stem}-{i}.out"
+                argv = [str(self.binary), f"-test.run=^{name}$", f"-test.coverprofile={profile}"]
+                last = await self.run("coverage of one test", argv, self.cwd, left)
             if last.record.timed_out:
-                return i
+                raise _OutOfTime
             test_id = f"{self.package}.{name}"
             outcome: Outcome = "passed" if last.passed else "failed"
             message = "" if last.passed else tail(last.output, 1500)
-            results[test_id] = CaseResult(test_id, outcome, message, last.record.duration_s)
+            result = CaseResult(test_id, outcome, message, last.record.duration_s)
             text = profile.read_text("utf-8", errors="replace") if profile.is_file() else ""
-            profiles.append(Profile(frozenset({test_id}), tuple(read_profile(text))))
-        out.profiles += profiles
-        out.results |= results
+            blocks = Profile(frozenset({test_id}), tuple(read_profile(text)))
+            ran[i] = result, blocks, last.record.where
+
+        out_of_time = False
+        try:
+            async with asyncio.TaskGroup() as group:
+                for i, name in enumerate(names):
+                    group.create_task(one(i, name))
+        except* _OutOfTime:
+            out_of_time = True
+        if out_of_time:
+            return len(ran)
+        in_order = [ran[i] for i in range(len(names))]
+        out.profiles += [profile for _, profile, _ in in_order]
+        out.results |= {result.id: result for result, _, _ in in_order}
         if names:
             name, stem = self.binary.name, self.binary.stem
             shown = f"{name} -test.run=^Name$ -test.coverprofile={stem}-N.out"
@@ -121,7 +142,7 @@ class _Package:
                 ExecutedCommand(
                     label=LABEL,
                     command=f"{shown}, once per top-level test ({len(names)} runs)",
-                    where=where,
+                    where=in_order[0][2],
                     duration_s=round(time.monotonic() - started, 2),
                 )
             )
@@ -150,10 +171,12 @@ async def per_test_coverage(
     patterns: Sequence[str],
     deadline: float,
     head: Mapping[str, CaseResult],
+    concurrency: int,
 ) -> GoCoverage:
     """Coverage of the changed packages (`go test` patterns of `module` in `tree`) per
     top-level test, measuring all of them (`-coverpkg`), within `deadline`; `head` is the test
-    run at the head (its durations keep time for the fallback runs of the packages still to go)."""
+    run at the head (its durations keep time for the fallback runs of the packages still to go);
+    `concurrency` single-test runs go at once, each confined and with its own profile file."""
     out = GoCoverage()
     folder = work / "go-cover"
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,7 +202,7 @@ async def per_test_coverage(
         if len(names) > MAX_TESTS:
             why = f"it has {len(names)} tests, more than {MAX_TESTS}"
         else:
-            ran = await pkg.each(names, deadline - reserve[i], out)
+            ran = await pkg.each(names, deadline - reserve[i], out, concurrency)
             if ran == len(names):
                 per_test += ran
                 continue
