@@ -3,14 +3,15 @@ it. The change under review is the fix reverted (its source part; the project's 
 fix's new test included, stay), reviewed against the fix commit.
 
 Run: python benchmarks/verify_bugs.py --root DIR [--pairs benchmarks/verify_bugs.toml]
-                                      [--budget 50] [--only NAME]
+                                      [--budget 50] [--only NAME] [--test-concurrency N]
 
 DIR holds one clone per project (`DIR/<project>`, as named in the pairs file); a Python project
 has a virtualenv holding its test dependencies and coverage (`DIR/<project>/.venv`), a Go
 project needs `go` on /usr/bin:/bin and only the standard library (GOPROXY=off); nothing is
 fetched. Prints, per pair and in total: whether `verify` caught the reintroduced bug (the
 expected test fails at the head and passes at the base), the mutation score of the changed
-lines, and the review's wall-clock with and without `verify`.
+lines, the review's wall-clock with and without `verify`, and the time of the changed lines'
+coverage runs (`--test-concurrency`: Go single-test runs at once, default the CPU count).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from deepreview.config import Config, VerifyConfig
 from deepreview.pipeline import ReviewOptions, review
 from deepreview.schema import AgentRun
 from deepreview.source.resolve import TargetSpec
+from deepreview.verify.go_tests import LABEL
 
 HERE = Path(__file__).resolve().parent
 GIT_ENV = {
@@ -76,10 +78,10 @@ def reintroduce(clone: Path, pair: Pair, work: Path) -> Path:
 
 
 def one_review(
-    repo: Path, pair: Pair, environment: str, agents: list[str], budget: float
+    repo: Path, pair: Pair, settings: VerifyConfig, agents: list[str]
 ) -> tuple[float, AgentRun | None]:
     """The review's wall-clock and its `verify` run (None when verify did not take part)."""
-    config = Config(verify=VerifyConfig(environment=environment, budget_s=budget))
+    config = Config(verify=settings)
     started = time.monotonic()
     result = review(
         ReviewOptions(
@@ -105,22 +107,30 @@ def main() -> int:
     parser.add_argument("--pairs", type=Path, default=HERE / "verify_bugs.toml")
     parser.add_argument("--budget", type=float, default=50.0)
     parser.add_argument("--only", default=None, help="Only pairs whose name contains this.")
+    parser.add_argument("--test-concurrency", type=int, default=None)
     args = parser.parse_args()
     pairs = [p for p in load_pairs(args.pairs) if not args.only or args.only in p.name]
     caught = 0
     killed = probed = 0
     with_times: list[float] = []
     without_times: list[float] = []
-    print(f"{'pair':<32} {'caught':<7} {'mutants':<9} {'with':>7} {'without':>8}")
+    coverage_times: list[float] = []
+    concurrency = args.test_concurrency or VerifyConfig().test_concurrency
+    print(f"{'pair':<32} {'caught':<7} {'mutants':<9} {'with':>7} {'without':>8} {'coverage':>9}")
     for pair in pairs:
         clone = args.root / pair.project
         venv = clone / ".venv"
         environment = str(venv) if venv.is_dir() else "path"
+        settings = VerifyConfig(
+            environment=environment, budget_s=args.budget, test_concurrency=concurrency
+        )
         with tempfile.TemporaryDirectory(prefix="verify-bench-") as tmp:
             repo = reintroduce(clone, pair, Path(tmp))
-            t_without, _ = one_review(repo, pair, environment, ["scan"], args.budget)
-            t_with, run = one_review(repo, pair, environment, ["scan", "verify"], args.budget)
+            t_without, _ = one_review(repo, pair, settings, ["scan"])
+            t_with, run = one_review(repo, pair, settings, ["scan", "verify"])
         v = run.verification if run is not None else None
+        t_coverage = sum(e.duration_s for e in (v.executed if v else []) if e.label == LABEL)
+        coverage_times.append(t_coverage)
         hit = v is not None and any(
             t == pair.test or t.startswith(pair.test) for t in v.broken_by_change
         )
@@ -133,7 +143,8 @@ def main() -> int:
         without_times.append(t_without)
         status = "yes" if hit else ("no" if v else f"({run.reason if run else 'no run'})")
         print(
-            f"{pair.name:<32} {status:<7} {f'{k}/{len(ran)}':<9} {t_with:>6.1f}s {t_without:>7.1f}s"
+            f"{pair.name:<32} {status:<7} {f'{k}/{len(ran)}':<9} {t_with:>6.1f}s "
+            f"{t_without:>7.1f}s {t_coverage:>8.1f}s"
         )
     n = len(pairs)
     print()
@@ -145,7 +156,8 @@ def main() -> int:
     if n:
         print(
             f"review wall-clock, mean: {sum(with_times) / n:.1f} s with verify, "
-            f"{sum(without_times) / n:.1f} s without"
+            f"{sum(without_times) / n:.1f} s without; coverage runs "
+            f"{sum(coverage_times) / n:.1f} s at {concurrency} test(s) at once"
         )
     return 0
 
