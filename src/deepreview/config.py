@@ -86,7 +86,7 @@ class VerifyConfig(BaseModel):
     test_concurrency: int = Field(
         default_factory=lambda: max(1, os.cpu_count() or 1),
         ge=1,
-        description="Single-test coverage runs at once; default: the CPU count.",
+        description="Go's single-test coverage runs at once; default: the CPU count.",
     )
     max_repros: int = Field(default=12, ge=0, description="Repros run per review.")
 
