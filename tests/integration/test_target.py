@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from deepreview.source.git import TargetError, default_base, find_repo_root, worktree
+from deepreview.source.git import TargetError, default_base, find_repo_root
 from deepreview.source.resolve import TargetSpec, resolve_target
+from deepreview.source.worktree import worktree
 from tests.repo_factory import commit, git, make_repo, write
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from deepreview.cli.errors import fail
 from deepreview.source.git import TargetError, find_repo_root
+from deepreview.source.tempdirs import STAGED_PREFIX, owned_folder
 
 
 @contextmanager
@@ -19,8 +19,8 @@ def staged_patch(cwd: Path) -> Iterator[Path]:
         repo = find_repo_root(cwd)
     except TargetError as exc:
         fail(str(exc))
-    with tempfile.TemporaryDirectory(prefix="deepreview-staged-") as tmp:
-        path = Path(tmp) / "staged.patch"
+    with owned_folder(STAGED_PREFIX) as tmp:
+        path = tmp / "staged.patch"
         with path.open("wb") as fh:
             proc = subprocess.run(
                 ["git", "diff", "--cached", "--binary", "--full-index", "-M", "--no-color"],

@@ -1,13 +1,12 @@
-"""Git plumbing: repository discovery, refs, ranges, commits and the head worktree."""
+"""Git plumbing: repository discovery, refs, ranges, commits, patches."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from deepreview.schema import Commit
@@ -235,37 +234,6 @@ def snapshot_uncommitted(repo: Path) -> str:
         .decode()
         .strip()
     )
-
-
-@contextlib.contextmanager
-def worktree(repo: Path, sha: str) -> Iterator[Path]:
-    """A detached temporary worktree of `sha`, removed on exit (also on errors and Ctrl-C)."""
-    parent = Path(tempfile.mkdtemp(prefix="deepreview-wt-"))
-    path = parent / "head"
-    try:
-        # Parallel checkout (one worker per core): creating files dominates on big trees.
-        git(
-            repo,
-            "-c",
-            "checkout.workers=0",
-            "worktree",
-            "add",
-            "--detach",
-            "--quiet",
-            str(path),
-            sha,
-        )
-        yield path
-    finally:
-        remove_worktree(repo, path)
-        shutil.rmtree(parent, ignore_errors=True)
-
-
-def remove_worktree(repo: Path, path: Path) -> None:
-    """Remove a worktree created by `worktree`, tolerating a half-created one."""
-    git(repo, "worktree", "remove", "--force", str(path), check=False)
-    shutil.rmtree(path, ignore_errors=True)
-    git(repo, "worktree", "prune", check=False)
 
 
 def apply_patch(worktree_path: Path, patch: Path) -> str | None:
