@@ -2,16 +2,15 @@
 filter -> agents run -> consolidation (rounds included) -> cross-examination -> report written
 -> history.
 
-`review_async` runs these stages in this order, one function each (`_request`, `_target`,
-`_patched`, `_review_worktree`, `_report`, `_written`); docs/architecture.md names the module
-behind each.
+`review_async` runs these stages in this order, one function each (`_request`, then in the run
+folder `_target`, `_patched`, `_review_worktree`, `_report`, `_written`); docs/architecture.md
+names the module behind each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -61,7 +60,6 @@ from deepreview.source.git import (
     find_repo_root,
     forge_repo,
     remote_url,
-    worktree,
 )
 from deepreview.source.resolve import (
     ResolvedTarget,
@@ -69,7 +67,9 @@ from deepreview.source.resolve import (
     resolve_target,
 )
 from deepreview.source.since import lines_since, since_last_review
+from deepreview.source.tempdirs import RUN_PREFIX, owned_folder, sweep
 from deepreview.source.tree import DirectoryTree
+from deepreview.source.worktree import worktree
 from deepreview.store import Store, number_round
 from deepreview.traces import keep_traces, prune_traces, reserve_trace_folder
 
@@ -580,10 +580,26 @@ def _written(
 
 
 async def review_async(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:
-    """Run a whole review and write its report, stage by stage (see the module docstring)."""
+    """Run a whole review and write its report, stage by stage (see the module docstring),
+    while the folders of reviews killed outright are swept in the background."""
     req = _request(options)
+    sweeping = asyncio.ensure_future(in_background(sweep, "deepreview-sweep"))
+    try:
+        with owned_folder(RUN_PREFIX) as work:
+            result = await _review_in(req, options, work, progress)
+        await sweeping
+        return result
+    finally:
+        sweeping.cancel()
+        if req.store is not None:
+            req.store.close()
+
+
+async def _review_in(
+    req: _Request, options: ReviewOptions, work: Path, progress: ProgressCallback
+) -> ReviewResult:
+    """The stages from the target on, with `work` as the run folder."""
     started = datetime.now().astimezone()
-    work = Path(tempfile.mkdtemp(prefix="deepreview-run-"))
     traces: Path | None = None
 
     def safe_progress(event: ProgressEvent) -> None:
@@ -616,9 +632,6 @@ async def review_async(options: ReviewOptions, progress: ProgressCallback = _noo
             prune_traces(req.repo, req.config.keep_traces)
         elif traces is not None:
             shutil.rmtree(traces, ignore_errors=True)  # nothing ran: no traces to keep
-        shutil.rmtree(work, ignore_errors=True)
-        if req.store is not None:
-            req.store.close()
 
 
 def review(options: ReviewOptions, progress: ProgressCallback = _noop) -> ReviewResult:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,25 @@ class Cli:
             stdin=subprocess.DEVNULL,
         )
 
+    def hanging(self, repo: Path, pids: Path, **popen: Any) -> subprocess.Popen[Any]:
+        """A review whose `claude` hangs, returned once that agent runs (it appends its pid and
+        its child's to `pids`); output is discarded unless `popen` says otherwise."""
+        streams: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        proc = subprocess.Popen(
+            self.argv("--agent", "claude"),
+            cwd=repo,
+            env={**self.env, "HOSTILE_MODE": "hang", "HOSTILE_PIDS": str(pids)},
+            stdin=subprocess.DEVNULL,
+            **{**streams, **popen},
+        )
+        try:
+            wait_for(pids.exists, "the agent")
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
+        return proc
+
     def report(self) -> dict[str, Any]:
         """The one JSON report written so far."""
         (path,) = self.out.glob("*.json")
@@ -88,6 +108,14 @@ class Cli:
     def leftover_worktrees(self) -> list[Path]:
         """Worktree folders left in TMPDIR."""
         return sorted(self.tmp.glob("deepreview-wt-*"))
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 30) -> None:
+    """Wait until `condition()` holds, failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def run_of(report: Mapping[str, Any], agent: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -143,21 +142,14 @@ def test_an_internal_error_is_one_line_with_its_own_exit_code(cli: Cli, repo: Pa
 def test_sigterm_stops_a_review_whose_sigint_is_ignored(cli: Cli, repo: Path) -> None:
     """As for `deepreview review &` in a script: the shell starts it with SIGINT ignored."""
     pids = cli.logs / "pids"
-    proc = subprocess.Popen(
-        cli.argv("--agent", "claude"),
-        cwd=repo,
-        env={**cli.env, "HOSTILE_MODE": "hang", "HOSTILE_PIDS": str(pids)},
-        stdout=subprocess.DEVNULL,
+    proc = cli.hanging(
+        repo,
+        pids,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
-        deadline = time.monotonic() + 30
-        while not pids.exists():
-            assert time.monotonic() < deadline, "the agent never started"
-            time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 143
     finally:
