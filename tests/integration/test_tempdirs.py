@@ -170,3 +170,24 @@ def test_a_folder_that_cannot_be_removed_is_left_with_a_debug_note(tmp_path: Pat
     assert f"DEBUG left {folder}: [Errno 16]" in swept.stderr
     assert (folder / OWNER).is_file() and (folder / "busy").is_dir()
     assert sweep(root=tmp_path) == [folder]  # still marked: the next sweep finishes the job
+
+
+def test_without_flock_folders_are_made_and_nothing_is_swept(tmp_path: Path) -> None:
+    stale = tmp_path / "deepreview-run-stale"
+    stale.mkdir()
+    os.utime(stale, (0, 0))
+    script = (
+        "import sys, tempfile\n"
+        "sys.modules['fcntl'] = None\n"
+        "tempfile.tempdir = sys.argv[1]\n"
+        "import deepreview.cli\n"
+        "from deepreview.source import tempdirs\n"
+        "with tempdirs.owned_folder(tempdirs.RUN_PREFIX) as f:\n"
+        "    made = f.is_dir()\n"
+        "print(made, f.exists(), tempdirs.sweep())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["True", "False", "[]"]
+    assert stale.is_dir()

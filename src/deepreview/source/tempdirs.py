@@ -17,7 +17,6 @@ is left, with a debug-level log note.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
@@ -27,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 from deepreview.background import Cancelled, check
 from deepreview.source.git import TargetError, git
@@ -46,13 +46,19 @@ UNMARKED_AGE_S = 24 * 3600
 
 _log = logging.getLogger(__name__)
 
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): folders are not marked and nothing is swept
+    fcntl = None
+
 
 @contextlib.contextmanager
 def owned_folder(prefix: str) -> Iterator[Path]:
     """A new folder in the temp folder, marked as this process's until the block ends; removed
     then (also on errors and Ctrl-C), its marker last."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    lock = _claim(folder)
+    lock = _claim(folder) if fcntl is not None else None
     try:
         yield folder
     finally:
@@ -60,11 +66,14 @@ def owned_folder(prefix: str) -> Iterator[Path]:
             _remove(folder)
         except OSError as exc:
             _log.debug("left %s: %s", folder, exc)
-        os.close(lock)
+        if lock is not None:
+            os.close(lock)
 
 
 def sweep(cancel: threading.Event | None = None, root: Path | None = None) -> list[Path]:
     """Remove the folders of reviews that are gone from `root` (the temp folder); return them."""
+    if fcntl is None:
+        return []
     top = root or Path(tempfile.gettempdir())
     try:
         with os.scandir(top) as listing:
@@ -89,13 +98,19 @@ def sweep(cancel: threading.Event | None = None, root: Path | None = None) -> li
     return removed
 
 
+def _lock(fd: int, wait: bool) -> None:
+    """Lock `fd` exclusively (`wait`: until free; else BlockingIOError when held)."""
+    assert fcntl is not None  # only called where flock exists
+    fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def _claim(folder: Path) -> int:
     """Create `folder`'s marker, locked for as long as the returned descriptor stays open
     (it is not inherited by child processes)."""
     staged = folder / f"{OWNER}.new"
     fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _lock(fd, wait=True)
         os.write(fd, f"pid {os.getpid()} since {int(time.time())}\n".encode())
         os.rename(staged, folder / OWNER)
     except BaseException:
@@ -118,7 +133,7 @@ def _sweep_one(folder: Path, now: float) -> bool:
         return True
     try:
         try:
-            fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(marker, wait=False)
         except BlockingIOError:
             return False  # its review is running
         _remove(folder)  # holding the lock: a concurrent sweep leaves it alone
