@@ -376,3 +376,29 @@ def test_npm_mutants_delete_added_statement_lines(tmp_path: Path) -> None:
         "Not pinned by any test: delete `if (total > 100) total = 100;` at add.js:4 keeps the "
         "suite green" in [f.title for f in report.findings]
     )
+
+
+def test_the_serial_flag_runs_one_test_and_one_repro_at_a_time(tmp_path: Path) -> None:
+    from deepreview.agents.verify import serial_settings
+    from deepreview.config import VerifyConfig
+    from deepreview.context import ReviewContext
+    from deepreview.diff import parse_diff
+    from deepreview.schema import ReportTarget
+    from tests.runtimes import make_runtime
+
+    def ctx(serial: bool) -> ReviewContext:
+        return ReviewContext(
+            repo_root=tmp_path,
+            worktree=tmp_path,
+            diff=parse_diff(""),
+            target=ReportTarget(kind="range"),
+            base_sha=None,
+            run_dir=tmp_path / "run",
+            runtime=make_runtime(serial=serial),
+            verify=VerifyConfig(test_concurrency=4, repro_concurrency=3),
+        )
+
+    both = serial_settings(ctx(True))
+    assert (both.test_concurrency, both.repro_concurrency) == (1, 1)
+    free = serial_settings(ctx(False))
+    assert (free.test_concurrency, free.repro_concurrency) == (4, 3)

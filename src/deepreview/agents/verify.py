@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from deepreview.agents.analyzer import coverage_of, number_findings
 from deepreview.agents.base import AgentBase, AgentKind
+from deepreview.config import VerifyConfig
 from deepreview.context import ReviewContext
 from deepreview.redact import Redactor
 from deepreview.schema import AgentReview, AgentRun, Reproduction, RunStatus, Verification
@@ -62,6 +63,14 @@ def render_listing(outcome: VerifyOutcome) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def serial_settings(ctx: ReviewContext) -> VerifyConfig:
+    """The review's verify settings; with the serial flag (`DEEPREVIEW_SERIAL=1`), one test run
+    and one repro at a time, as for the agents."""
+    if not ctx.runtime.serial:
+        return ctx.verify
+    return ctx.verify.model_copy(update={"test_concurrency": 1, "repro_concurrency": 1})
+
+
 class VerifyAgent(AgentBase):
     """Executes the change's tests; never for a pull request unless asked."""
 
@@ -86,7 +95,7 @@ class VerifyAgent(AgentBase):
         """Verify the change and reproduce the AI agents' claims, in scratch copies under the
         sandbox."""
         started, t0 = datetime.now(UTC), time.monotonic()
-        settings = ctx.verify
+        settings = serial_settings(ctx)
         if ctx.target.kind == "pr" and not settings.pull_requests:
             return self._run(started, "skipped", PR_OFF, t0)
         suites = detect_suites(ctx.worktree, ctx.diff.paths, settings.command)
@@ -160,7 +169,7 @@ class VerifyAgent(AgentBase):
         home, tmp = work / "home", work / "tmp"
         home.mkdir(parents=True)
         tmp.mkdir(parents=True)
-        settings = ctx.verify
+        settings = serial_settings(ctx)
         return ReproRunner(
             repo=ctx.repo_root,
             head_tree=ctx.worktree,
