@@ -96,6 +96,7 @@ def test_a_change_that_breaks_a_test_is_a_blocking_finding(tmp_path: Path) -> No
     assert report.verdict.decision == "Rework"
     testing = " ".join(t.text for t in report.testing)
     assert "1 passed, 1 failed" in testing
+    assert "mutations of the changed lines" not in testing  # none ran: nothing to count
 
 
 def test_a_test_already_failing_at_base_is_pre_existing(tmp_path: Path) -> None:

@@ -74,7 +74,10 @@ async def run_probes(part: SuiteState, probes: Sequence[Probe], head: SuiteRun) 
                 duration_s=round(time.monotonic() - t0, 2),
             )
         )
-    part.text.append(f"Of {len(ran)} mutations of the changed lines, the suite caught {caught}.")
+    if ran:
+        part.text.append(
+            f"Of {len(ran)} mutations of the changed lines, the suite caught {caught}."
+        )
     if len(ran) < len(mutations):
         part.notes.append(
             f"{len(mutations) - len(ran)} of {len(mutations)} mutations were not run: the "
