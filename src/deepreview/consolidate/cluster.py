@@ -42,7 +42,7 @@ def cluster(claims: Sequence[Claim]) -> list[list[Claim]]:
     """Group claims that describe the same defect, best-supported merges first.
 
     Two findings of one agent end up together only when they are near duplicates of each other,
-    and two groups join only when most of their findings link (see `_linked`). Groups come out
+    and two groups join only when most of their findings link (see `_joinable`). Groups come out
     ordered by their first claim, members in input order.
     """
     scored = [
@@ -62,9 +62,7 @@ def cluster(claims: Sequence[Claim]) -> list[list[Claim]]:
 
     for _, i, j in scored:
         ri, rj = find(i), find(j)
-        if ri == rj or _conflict(claims, members[ri], members[rj]):
-            continue
-        if not _linked(claims, members[ri], members[rj]):
+        if ri == rj or not _joinable(claims, members[ri], members[rj]):
             continue
         if ri > rj:
             ri, rj = rj, ri
@@ -157,25 +155,21 @@ def same_file(a: str | None, b: str | None) -> bool:
     return long.endswith("/" + short)
 
 
-def _conflict(claims: Sequence[Claim], left: list[int], right: list[int]) -> bool:
-    """Whether merging would join two findings of one agent that are not near duplicates."""
-    by_agent: dict[str, list[int]] = defaultdict(list)
+def _joinable(claims: Sequence[Claim], left: list[int], right: list[int]) -> bool:
+    """Whether two groups may become one: no two findings of one agent across them that are
+    not near duplicates, and more than half of their pairs of different agents' findings the
+    same defect by `pair_score` (one bridging finding does not chain two defects together)."""
+    cross = hits = 0
     for i in left:
-        by_agent[claims[i].agent].append(i)
-    for j in right:
-        for i in by_agent.get(claims[j].agent, ()):
-            if pair_score(claims[i], claims[j]) is None:
-                return True
-    return False
-
-
-def _linked(claims: Sequence[Claim], left: list[int], right: list[int]) -> bool:
-    """Whether two groups link as wholes: more than half of their pairs of different agents'
-    findings are the same defect by `pair_score` (one bridging finding does not chain two
-    defects together)."""
-    cross = [(i, j) for i in left for j in right if claims[i].agent != claims[j].agent]
-    hits = sum(1 for i, j in cross if pair_score(claims[i], claims[j]) is not None)
-    return not cross or 2 * hits > len(cross)
+        for j in right:
+            linked = pair_score(claims[i], claims[j]) is not None
+            if claims[i].agent == claims[j].agent:
+                if not linked:
+                    return False
+                continue
+            cross += 1
+            hits += linked
+    return not cross or 2 * hits > cross
 
 
 def _candidates(claims: Sequence[Claim]) -> Iterator[tuple[int, int]]:
