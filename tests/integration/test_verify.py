@@ -3,18 +3,23 @@ development virtualenv, standing in for the project's own), at the head and the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from deepreview.config import Config, VerifyConfig
+from deepreview.context import ReviewContext
+from deepreview.diff import parse_diff
 from deepreview.pipeline import ReviewOptions, review
-from deepreview.schema import AgentRun, Report, Verification
+from deepreview.schema import AgentRun, Report, ReportTarget, Verification
 from tests.repo_factory import commit, git, make_repo
+from tests.runtimes import make_runtime
 
 CLAMP = """def clamp(x, lo, hi):
     if x < lo:
@@ -69,6 +74,20 @@ def run_verify(
     )
     run = next(r for r in result.report.runs if r.agent == "verify")
     return result.report, run
+
+
+def bare_context(repo: Path, tmp_path: Path, target: ReportTarget, **kw: Any) -> ReviewContext:
+    """A review context of `repo` with an empty diff, as the verify agent receives it."""
+    kw.setdefault("runtime", make_runtime())
+    return ReviewContext(
+        repo_root=repo,
+        worktree=repo,
+        diff=parse_diff(""),
+        target=target,
+        base_sha=None,
+        run_dir=tmp_path / "run",
+        **kw,
+    )
 
 
 def verification(run: AgentRun) -> Verification:
@@ -160,24 +179,10 @@ def test_environment_is_scrubbed():
 
 
 def test_a_pull_request_is_not_executed_unless_asked(tmp_path: Path) -> None:
-    import asyncio
-
     from deepreview.agents.verify import PR_OFF, VerifyAgent
-    from deepreview.context import ReviewContext
-    from deepreview.diff import parse_diff
-    from deepreview.schema import ReportTarget
-    from tests.runtimes import make_runtime
 
     repo = project(tmp_path)
-    ctx = ReviewContext(
-        repo_root=repo,
-        worktree=repo,
-        diff=parse_diff(""),
-        target=ReportTarget(kind="pr"),
-        base_sha=None,
-        run_dir=tmp_path / "run",
-        runtime=make_runtime(),
-    )
+    ctx = bare_context(repo, tmp_path, ReportTarget(kind="pr"))
     run = asyncio.run(VerifyAgent().run(ctx))
     assert (run.status, run.reason) == ("skipped", PR_OFF)
 
@@ -381,20 +386,12 @@ def test_npm_mutants_delete_added_statement_lines(tmp_path: Path) -> None:
 
 def test_the_serial_flag_runs_one_test_and_one_repro_at_a_time(tmp_path: Path) -> None:
     from deepreview.agents.verify import serial_settings
-    from deepreview.config import VerifyConfig
-    from deepreview.context import ReviewContext
-    from deepreview.diff import parse_diff
-    from deepreview.schema import ReportTarget
-    from tests.runtimes import make_runtime
 
     def ctx(serial: bool) -> ReviewContext:
-        return ReviewContext(
-            repo_root=tmp_path,
-            worktree=tmp_path,
-            diff=parse_diff(""),
-            target=ReportTarget(kind="range"),
-            base_sha=None,
-            run_dir=tmp_path / "run",
+        return bare_context(
+            tmp_path,
+            tmp_path,
+            ReportTarget(kind="range"),
             runtime=make_runtime(serial=serial),
             verify=VerifyConfig(test_concurrency=4, repro_concurrency=3),
         )
