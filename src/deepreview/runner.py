@@ -108,7 +108,7 @@ async def run_agents(
 ) -> list[AgentRun]:
     """Run all agents concurrently (bounded), results in the order of `agents`; while they
     run, a heartbeat event for each every `heartbeat_s`."""
-    limit = 1 if ctx.runtime.serial else max(1, max_concurrency)
+    limit = ctx.runtime.concurrency(max_concurrency)
     semaphore = asyncio.Semaphore(limit)
     for agent in agents:
         progress(ProgressEvent(agent.name, agent.display_name(), "queued", 0.0))

@@ -26,6 +26,10 @@ class Runtime:
     cache_dir: Path
     serial: bool = False
 
+    def concurrency(self, wanted: int) -> int:
+        """How many of something may run at once: `wanted` (at least 1), or 1 when serial."""
+        return 1 if self.serial else max(1, wanted)
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Runtime:
         """The runtime `environ` describes (`DEEPREVIEW_CACHE_DIR`, `DEEPREVIEW_SERIAL`)."""

@@ -66,9 +66,13 @@ def render_listing(outcome: VerifyOutcome) -> str:
 def serial_settings(ctx: ReviewContext) -> VerifyConfig:
     """The review's verify settings; with the serial flag (`DEEPREVIEW_SERIAL=1`), one test run
     and one repro at a time, as for the agents."""
-    if not ctx.runtime.serial:
-        return ctx.verify
-    return ctx.verify.model_copy(update={"test_concurrency": 1, "repro_concurrency": 1})
+    v, rt = ctx.verify, ctx.runtime
+    return v.model_copy(
+        update={
+            "test_concurrency": rt.concurrency(v.test_concurrency),
+            "repro_concurrency": rt.concurrency(v.repro_concurrency),
+        }
+    )
 
 
 class VerifyAgent(AgentBase):

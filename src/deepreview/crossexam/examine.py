@@ -158,7 +158,7 @@ async def cross_examine(
     by_name = {a.name: _unwrapped(a) for a in agents}
     deadline = time.monotonic() + config.budget_s
     examiner = _Examiner(ctx, by_name, store, redactor, progress, deadline)
-    semaphore = asyncio.Semaphore(1 if ctx.runtime.serial else config.max_concurrency)
+    semaphore = asyncio.Semaphore(ctx.runtime.concurrency(config.max_concurrency))
     tasks = [asyncio.create_task(examiner.run(n, a, semaphore)) for n, a in enumerate(assignments)]
     _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
     for task in pending:
